@@ -1,0 +1,116 @@
+"""Filling an envelope around a payload with the contract's defaults, ready to sign."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.envelope import EnvelopeBody, describe_errors, source_of
+from schemas.errors import EnvelopeInvalidError
+from schemas.payloads import PAYLOAD_TYPES, Payload, payload_model
+from schemas.vocab import Accuracy, EventFamily, Handling, ImpactLevel, Purpose, Reliability
+
+DEFAULT_RETENTION = timedelta(days=180)
+DEFAULT_HANDLING = Handling.H2
+DEFAULT_PURPOSE = {
+    EventFamily.MIXED_MOVEMENT: Purpose.PROTECTION,
+    EventFamily.BORDER_INCIDENT: Purpose.BORDER_SECURITY,
+}
+DEFAULT_IMPACT: dict[str, ImpactLevel] = {
+    "death_or_missing_person": ImpactLevel.CRITICAL,
+    "vulnerability_identified": ImpactLevel.HIGH,
+    "trafficking_indicators": ImpactLevel.HIGH,
+    "migrant_smuggling": ImpactLevel.HIGH,
+    "violence_or_injury": ImpactLevel.HIGH,
+    "protection_concern": ImpactLevel.HIGH,
+    "reception_status": ImpactLevel.LOW,
+}
+
+# Keys of a bare-payload line that are envelope attributes rather than payload fields.
+ENVELOPE_OVERRIDES = frozenset(
+    {
+        "id",
+        "time",
+        "wbxhandling",
+        "wbxpurpose",
+        "wbxretainuntil",
+        "wbxreliability",
+        "wbxaccuracy",
+        "wbximpact",
+        "wbxincident",
+        "wbxclosed",
+    }
+)
+
+
+def compose_envelope(
+    payload: Payload,
+    agency: str,
+    *,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> EnvelopeBody:
+    """An unsigned envelope around a payload, with defaults for every unset attribute."""
+    moment = time or datetime.now(UTC)
+    attributes: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": source_of(agency),
+        "type": payload.event_type(),
+        "time": moment,
+        "subject": payload.border_section,
+        "datacontenttype": "application/json",
+        "dataschema": payload.dataschema(),
+        "wbxhandling": DEFAULT_HANDLING,
+        "wbxpurpose": DEFAULT_PURPOSE[payload.family],
+        "wbxretainuntil": moment + DEFAULT_RETENTION,
+        "wbxreliability": Reliability.B,
+        "wbxaccuracy": Accuracy.KNOWN_PERSONALLY,
+        "wbximpact": DEFAULT_IMPACT.get(payload.kind, ImpactLevel.MEDIUM),
+        "data": payload.model_dump(mode="json", exclude_none=True),
+    }
+    attributes.update(overrides or {})
+    try:
+        return EnvelopeBody.model_validate(attributes)
+    except ValidationError as exc:
+        raise EnvelopeInvalidError(describe_errors(exc)) from None
+
+
+def envelope_from_object(obj: Mapping[str, Any], agency: str) -> EnvelopeBody:
+    """Read one input object: an (unsigned or signed) envelope, or a bare payload with `type`.
+
+    A bare payload names its event type in `type` (full `wbx.<family>.<kind>` or the short
+    kind); keys in ENVELOPE_OVERRIDES set envelope attributes, every other key is payload.
+    Raises EnvelopeInvalidError naming the field that is wrong.
+    """
+    if "specversion" in obj:
+        body = {k: v for k, v in obj.items() if k not in ("wbxsig", "wbxkeyid")}
+        try:
+            envelope = EnvelopeBody.model_validate(body)
+        except ValidationError as exc:
+            raise EnvelopeInvalidError(describe_errors(exc)) from None
+        if envelope.agency != agency:
+            raise EnvelopeInvalidError(
+                f"source: envelope is from {envelope.agency}, but signing as {agency}"
+            )
+        return envelope
+    event_type = obj.get("type")
+    if not isinstance(event_type, str):
+        raise EnvelopeInvalidError("type: missing; a bare payload must name its event type")
+    try:
+        model = payload_model(event_type)
+    except KeyError:
+        known = ", ".join(sorted(m.kind for m in PAYLOAD_TYPES.values()))
+        raise EnvelopeInvalidError(f"type: {event_type!r} is not one of: {known}") from None
+    fields = {k: v for k, v in obj.items() if k != "type" and k not in ENVELOPE_OVERRIDES}
+    try:
+        payload = model.model_validate(fields)
+    except ValidationError as exc:
+        raise EnvelopeInvalidError(describe_errors(exc)) from None
+    overrides = {k: v for k, v in obj.items() if k in ENVELOPE_OVERRIDES}
+    return compose_envelope(payload, agency, overrides=overrides)

@@ -1,0 +1,66 @@
+"""Settings shared by every component that speaks the wire contract or talks to Kafka."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INFRA_DIR = Path(__file__).resolve().parent.parent / "infra"
+
+
+class ContractSettings(BaseSettings):
+    """Where the contract's reference data and key registry live, and the clock window."""
+
+    model_config = SettingsConfigDict(env_prefix="WBX_", extra="ignore")
+
+    reference_file: Path = INFRA_DIR / "reference.toml"
+    key_registry: Path = INFRA_DIR / "keys.json"
+    max_event_age: timedelta = Field(
+        default=timedelta(days=30),
+        description="Events whose `time` is older than this are rejected as too_old_or_future.",
+    )
+    max_clock_skew: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="Events whose `time` is further than this in the future are rejected.",
+    )
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach Kafka: a named cluster, or the embedded broker when none is named."""
+
+    model_config = SettingsConfigDict(env_prefix="WBX_KAFKA_", extra="ignore")
+
+    bootstrap: str | None = Field(
+        default=None,
+        description="bootstrap servers of an Apache Kafka cluster; unset = embedded broker",
+    )
+    embedded_host: str = "127.0.0.1"
+    embedded_port: int = 19092
+    idempotence: bool | None = Field(
+        default=None,
+        description="idempotent producers; unset = on for a named cluster, off for embedded",
+    )
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    topics_file: Path = INFRA_DIR / "topics.toml"
+    client_id: str = "wbx"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no cluster is named, so WBX runs (or expects) its own broker."""
+        return self.bootstrap is None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The bootstrap string clients should use."""
+        return self.bootstrap or f"{self.embedded_host}:{self.embedded_port}"
+
+    @property
+    def use_idempotence(self) -> bool:
+        """Whether producers should ask for idempotence (the embedded broker cannot)."""
+        return (not self.embedded) if self.idempotence is None else self.idempotence

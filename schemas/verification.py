@@ -1,0 +1,157 @@
+"""Checking a received envelope: one typed verdict with a reason code, never a bare bool.
+
+This is the single implementation used by the Verify stage, the gateway and the CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from pydantic import ValidationError
+
+from schemas.canonical import b64url_decode, signing_input
+from schemas.envelope import Envelope, agency_of, describe_errors
+from schemas.keys import KeyRegistry
+from schemas.reference import ReferenceData
+
+
+class Reason(StrEnum):
+    """Why an envelope was accepted or rejected; the order of checks is the order here."""
+
+    OK = "ok"
+    MALFORMED = "malformed"
+    UNKNOWN_KEY = "unknown_key"
+    SOURCE_MISMATCH = "source_mismatch"
+    REVOKED_KEY = "revoked_key"
+    KEY_NOT_VALID_AT_TIME = "key_not_valid_at_time"
+    BAD_SIGNATURE = "bad_signature"
+    SCHEMA_INVALID = "schema_invalid"
+    TOO_OLD_OR_FUTURE = "too_old_or_future"
+    RETENTION_EXPIRED = "retention_expired"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of verifying one record."""
+
+    reason: Reason
+    detail: str = ""
+    envelope: Envelope | None = None
+    digest: str | None = None  # SHA-256 hex of the signed bytes, for provenance
+
+    @property
+    def ok(self) -> bool:
+        """True only for an accepted envelope."""
+        return self.reason is Reason.OK
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+class Verifier:
+    """Verifies raw records against the key registry, the schemas and the clock window."""
+
+    def __init__(
+        self,
+        registry: KeyRegistry,
+        reference: ReferenceData | None = None,
+        *,
+        max_age: timedelta = timedelta(days=30),
+        max_skew: timedelta = timedelta(minutes=5),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.registry = registry
+        self.reference = reference
+        self.max_age = max_age
+        self.max_skew = max_skew
+        self.clock = clock
+
+    def verify_bytes(self, raw: bytes) -> Verdict:
+        """Verify one record as received (UTF-8 JSON of a structured-mode CloudEvent)."""
+        try:
+            obj = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return Verdict(Reason.MALFORMED, f"not UTF-8 JSON: {exc}")
+        return self.verify_object(obj)
+
+    def verify_object(self, obj: Any) -> Verdict:
+        """Verify one already-parsed JSON value."""
+        if not isinstance(obj, dict):
+            return Verdict(Reason.MALFORMED, f"expected a JSON object, got {type(obj).__name__}")
+        missing = [k for k in ("source", "time", "wbxkeyid", "wbxsig") if not isinstance(obj.get(k), str)]
+        if missing:
+            return Verdict(Reason.MALFORMED, f"missing or non-string attribute(s): {', '.join(missing)}")
+        kid: str = obj["wbxkeyid"]
+        entry = self.registry.get(kid)
+        if entry is None:
+            return Verdict(Reason.UNKNOWN_KEY, f"wbxkeyid {kid!r} is not in the key registry")
+        try:
+            agency = agency_of(obj["source"])
+        except ValueError as exc:
+            return Verdict(Reason.MALFORMED, f"source: {exc}")
+        if agency != entry.agency:
+            return Verdict(
+                Reason.SOURCE_MISMATCH, f"key {kid!r} belongs to {entry.agency}, source is {agency}"
+            )
+        if entry.revoked:
+            return Verdict(Reason.REVOKED_KEY, f"key {kid!r} was revoked at {entry.revoked_at}")
+        event_time = _parse_time(obj["time"])
+        if event_time is None:
+            return Verdict(Reason.MALFORMED, f"time {obj['time']!r} is not RFC 3339 with an offset")
+        if not entry.valid_at(event_time):
+            return Verdict(
+                Reason.KEY_NOT_VALID_AT_TIME,
+                f"key {kid!r} is valid from {entry.valid_from} until {entry.valid_until}, "
+                f"event time is {event_time.isoformat()}",
+            )
+        try:
+            signature = b64url_decode(obj["wbxsig"])
+            signed = signing_input(obj)
+            self.registry.public_key(kid).verify(signature, signed)
+        except (ValueError, InvalidSignature):
+            return Verdict(Reason.BAD_SIGNATURE, f"wbxsig does not verify with key {kid!r}")
+        except Exception as exc:  # noqa: BLE001 - canonicalisation rejects odd JSON values
+            return Verdict(Reason.MALFORMED, f"cannot canonicalise envelope: {exc}")
+        digest = hashlib.sha256(signed).hexdigest()
+        try:
+            envelope = Envelope.model_validate(obj)
+        except ValidationError as exc:
+            return Verdict(Reason.SCHEMA_INVALID, describe_errors(exc), digest=digest)
+        if self.reference is not None and not self.reference.section_known(envelope.subject):
+            return Verdict(
+                Reason.SCHEMA_INVALID,
+                f"subject: border section {envelope.subject!r} is not in the reference data",
+                digest=digest,
+            )
+        now = self.clock()
+        if envelope.time < now - self.max_age or envelope.time > now + self.max_skew:
+            return Verdict(
+                Reason.TOO_OLD_OR_FUTURE,
+                f"time {envelope.time.isoformat()} is outside [now - {self.max_age}, "
+                f"now + {self.max_skew}]",
+                envelope,
+                digest,
+            )
+        if envelope.wbxretainuntil <= now:
+            return Verdict(
+                Reason.RETENTION_EXPIRED,
+                f"wbxretainuntil {envelope.wbxretainuntil.isoformat()} has passed",
+                envelope,
+                digest,
+            )
+        return Verdict(Reason.OK, "", envelope, digest)
