@@ -83,7 +83,7 @@ class ReferenceFile(_Entry):
     def _cross_references(self) -> Self:
         section_ids = {s.id for s in self.sections}
         for kind, ids in (
-            ("participant", [p.code for p in self.participants]),
+            ("participant", [p.code.value for p in self.participants]),
             ("agency", [a.id for a in self.agencies]),
             ("section", [s.id for s in self.sections]),
             ("pcc", [p.id for p in self.pccs]),

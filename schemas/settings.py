@@ -18,6 +18,10 @@ class ContractSettings(BaseSettings):
 
     reference_file: Path = INFRA_DIR / "reference.toml"
     key_registry: Path = INFRA_DIR / "keys.json"
+    private_key_dir: Path = Field(
+        default=Path.home() / ".wbx" / "keys",
+        description="where `wbx keys new` writes private keys (outside the repository)",
+    )
     max_event_age: timedelta = Field(
         default=timedelta(days=30),
         description="Events whose `time` is older than this are rejected as too_old_or_future.",

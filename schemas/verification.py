@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from schemas.canonical import b64url_decode, signing_input
 from schemas.envelope import Envelope, agency_of, describe_errors
 from schemas.keys import KeyRegistry
-from schemas.reference import ReferenceData
+from schemas.reference import ReferenceData, load_reference
+from schemas.settings import ContractSettings
 
 
 class Reason(StrEnum):
@@ -81,6 +82,17 @@ class Verifier:
         self.max_skew = max_skew
         self.clock = clock
 
+    @classmethod
+    def from_settings(cls, settings: ContractSettings | None = None) -> Verifier:
+        """A verifier over the configured key registry, reference data and clock window."""
+        settings = settings or ContractSettings()
+        return cls(
+            KeyRegistry.load(settings.key_registry),
+            load_reference(settings.reference_file),
+            max_age=settings.max_event_age,
+            max_skew=settings.max_clock_skew,
+        )
+
     def verify_bytes(self, raw: bytes) -> Verdict:
         """Verify one record as received (UTF-8 JSON of a structured-mode CloudEvent)."""
         try:
@@ -93,9 +105,13 @@ class Verifier:
         """Verify one already-parsed JSON value."""
         if not isinstance(obj, dict):
             return Verdict(Reason.MALFORMED, f"expected a JSON object, got {type(obj).__name__}")
-        missing = [k for k in ("source", "time", "wbxkeyid", "wbxsig") if not isinstance(obj.get(k), str)]
+        missing = [
+            k for k in ("source", "time", "wbxkeyid", "wbxsig") if not isinstance(obj.get(k), str)
+        ]
         if missing:
-            return Verdict(Reason.MALFORMED, f"missing or non-string attribute(s): {', '.join(missing)}")
+            return Verdict(
+                Reason.MALFORMED, f"missing or non-string attribute(s): {', '.join(missing)}"
+            )
         kid: str = obj["wbxkeyid"]
         entry = self.registry.get(kid)
         if entry is None:
@@ -120,13 +136,13 @@ class Verifier:
                 f"event time is {event_time.isoformat()}",
             )
         try:
-            signature = b64url_decode(obj["wbxsig"])
             signed = signing_input(obj)
-            self.registry.public_key(kid).verify(signature, signed)
+        except ValueError as exc:  # JCS refuses values outside I-JSON (huge ints, NaN)
+            return Verdict(Reason.MALFORMED, f"cannot canonicalise envelope: {exc}")
+        try:
+            self.registry.public_key(kid).verify(b64url_decode(obj["wbxsig"]), signed)
         except (ValueError, InvalidSignature):
             return Verdict(Reason.BAD_SIGNATURE, f"wbxsig does not verify with key {kid!r}")
-        except Exception as exc:  # noqa: BLE001 - canonicalisation rejects odd JSON values
-            return Verdict(Reason.MALFORMED, f"cannot canonicalise envelope: {exc}")
         digest = hashlib.sha256(signed).hexdigest()
         try:
             envelope = Envelope.model_validate(obj)

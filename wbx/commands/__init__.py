@@ -6,8 +6,7 @@ import importlib
 
 import click
 
-# Each module exposes `command`, a click command or group; imported lazily by name so a
-# subcommand's heavy imports (faust, uvicorn) do not slow down the others.
+# Each module exposes `command` (a click group or command) or `commands` (a list).
 _MODULES = ("keys", "schemas", "events", "broker", "topics")
 
 
@@ -20,4 +19,5 @@ def register(root: click.Group) -> None:
             if exc.name != f"wbx.commands.{name}":
                 raise
             continue
-        root.add_command(module.command)
+        for command in getattr(module, "commands", None) or [module.command]:
+            root.add_command(command)

@@ -1,0 +1,130 @@
+"""`wbx validate`, `wbx sign`, `wbx verify`: line-by-line checks for a national system's files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from pydantic import ValidationError
+
+from schemas.compose import envelope_from_object
+from schemas.envelope import Envelope, EnvelopeBody, describe_errors
+from schemas.errors import EnvelopeInvalidError, WbxError
+from schemas.keys import key_id, load_private_key
+from schemas.payloads import payload_model
+from schemas.settings import ContractSettings
+from schemas.signing import sign_wire
+from schemas.verification import Verifier
+from wbx.commands._jsonl import read_jsonl
+
+_input = click.argument("file", type=click.File("r", encoding="utf-8"))
+
+
+def _validate_object(obj: dict[str, Any]) -> str:
+    """Validate one object against the contract; returns its event type or raises."""
+    if "specversion" in obj:
+        model = Envelope if "wbxsig" in obj else EnvelopeBody
+        try:
+            return model.model_validate(obj).type
+        except ValidationError as exc:
+            raise EnvelopeInvalidError(describe_errors(exc)) from None
+    event_type = obj.get("type")
+    if not isinstance(event_type, str):
+        raise EnvelopeInvalidError("type: missing; a bare payload must name its event type")
+    try:
+        model_cls = payload_model(event_type)
+    except KeyError:
+        raise EnvelopeInvalidError(f"type: {event_type!r} is not a WBX event type") from None
+    body = {
+        k: v
+        for k, v in obj.items()
+        if k != "type" and not k.startswith("wbx") and k not in ("id", "time")
+    }
+    try:
+        model_cls.model_validate(body)
+    except ValidationError as exc:
+        raise EnvelopeInvalidError(describe_errors(exc)) from None
+    return model_cls.event_type()
+
+
+def _summary(good: int, bad: int, verb: str) -> None:
+    click.echo(f"{good} {verb}, {bad} rejected", err=True)
+    if bad:
+        raise SystemExit(1)
+
+
+@click.command("validate")
+@_input
+def validate(file: IO[str]) -> None:
+    """Check each line (envelope or bare payload with `type`) against the schemas."""
+    good = bad = 0
+    for line in read_jsonl(file):
+        try:
+            if line.error:
+                raise EnvelopeInvalidError(line.error)
+            event_type = _validate_object(line.value)
+        except EnvelopeInvalidError as exc:
+            bad += 1
+            click.echo(f"line {line.number}: invalid: {exc}")
+            continue
+        good += 1
+        click.echo(f"line {line.number}: valid {event_type}")
+    _summary(good, bad, "valid")
+
+
+@click.command("sign")
+@click.option("--key", "key_file", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--agency", required=True, help="Agency id the key belongs to, e.g. RS-BP.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
+@_input
+def sign(key_file: Path, agency: str, output: IO[str], file: IO[str]) -> None:
+    """Sign unsigned envelopes or bare payloads; writes one signed envelope per line."""
+    try:
+        private = load_private_key(key_file)
+    except WbxError as exc:
+        raise click.ClickException(str(exc)) from None
+    kid = key_id(agency, private.public_key())
+    good = bad = 0
+    for line in read_jsonl(file):
+        try:
+            if line.error:
+                raise EnvelopeInvalidError(line.error)
+            body = envelope_from_object(line.value, agency)
+        except (EnvelopeInvalidError, ValueError) as exc:
+            bad += 1
+            click.echo(f"line {line.number}: not signed: {exc}", err=True)
+            continue
+        signed = sign_wire(body.to_wire(), private, kid)
+        output.write(json.dumps(signed, ensure_ascii=False, separators=(",", ":")) + "\n")
+        good += 1
+    _summary(good, bad, "signed")
+
+
+@click.command("verify")
+@click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@_input
+def verify(registry: Path | None, file: IO[str]) -> None:
+    """Verify each signed line and print its reason code (ok, bad_signature, ...)."""
+    settings = ContractSettings()
+    if registry is not None:
+        settings = settings.model_copy(update={"key_registry": registry})
+    try:
+        verifier = Verifier.from_settings(settings)
+    except WbxError as exc:
+        raise click.ClickException(str(exc)) from None
+    good = bad = 0
+    for line in read_jsonl(file):
+        verdict = verifier.verify_bytes(line.text.encode("utf-8"))
+        ident = line.value.get("id", "?") if isinstance(line.value, dict) else "?"
+        if verdict.ok:
+            good += 1
+            click.echo(f"line {line.number}: ok {ident}")
+        else:
+            bad += 1
+            click.echo(f"line {line.number}: {verdict.reason.value} {ident}: {verdict.detail}")
+    _summary(good, bad, "ok")
+
+
+commands = [validate, sign, verify]
