@@ -1,0 +1,55 @@
+"""Settings of the stream worker (env prefix WBX_WORKER_)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.errors import ConfigurationError
+from schemas.settings import INFRA_DIR
+
+logger = logging.getLogger(__name__)
+
+_DEV_SECRET = "wbx-development-only-pseudonym-secret"
+
+
+class WorkerSettings(BaseSettings):
+    """How the stream worker processes events."""
+
+    model_config = SettingsConfigDict(env_prefix="WBX_WORKER_", extra="ignore")
+
+    app_id: str = "wbx"
+    data_dir: Path = Path("var/worker")
+    policy_file: Path = INFRA_DIR / "policy.toml"
+    alert_rules_file: Path = INFRA_DIR / "alert_rules.toml"
+    pseudonym_secret: SecretStr | None = Field(
+        default=None, description="regional HMAC secret for pseudonyms; required on a real cluster"
+    )
+    pseudonym_key_id: str = Field(default="dev", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    replay_horizon: timedelta = Field(
+        default=timedelta(days=31),
+        description="how long (source, id) pairs are remembered to drop replays",
+    )
+    stats_lateness: timedelta = Field(
+        default=timedelta(days=7), description="how late an event may still update its window"
+    )
+    stats_flush_interval: float = Field(default=1.0, gt=0)
+    max_record_bytes: int = Field(default=1_048_576, gt=0)
+    rebalance_timeout: float = Field(default=5.0, gt=0)
+    metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
+    log_level: str = "info"
+
+    def pseudonym_secret_bytes(self, embedded_broker: bool) -> bytes:
+        """The HMAC secret; a development default only on the embedded broker."""
+        if self.pseudonym_secret is not None:
+            return self.pseudonym_secret.get_secret_value().encode("utf-8")
+        if not embedded_broker:
+            raise ConfigurationError(
+                "set WBX_WORKER_PSEUDONYM_SECRET: a real cluster needs the regional secret"
+            )
+        logger.warning("using the development pseudonym secret (embedded broker only)")
+        return _DEV_SECRET.encode("utf-8")

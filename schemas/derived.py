@@ -1,0 +1,208 @@
+"""Records the platform derives from verified events: protected views, audit, stats, alerts.
+
+These are the contract of the downstream topics (`wbx.shared.v1`, `wbx.audit.v1`,
+`wbx.stats.v1`, `wbx.alerts.<pcc>.v1`, `wbx.quarantine.v1`) for PCC operators, analysts
+and auditors; they carry no raw personal data by construction of the Protect stage.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.payloads.common import WireModel
+from schemas.vocab import (
+    Accuracy,
+    EventFamily,
+    Handling,
+    ImpactLevel,
+    Participant,
+    Purpose,
+    Reliability,
+)
+
+WBX_NAMESPACE = uuid.UUID("6f1c1d1e-8b7a-5c1e-9a53-57627800000a")
+"""Namespace for deterministic (uuid5) ids of derived records, so reprocessing repeats ids."""
+
+
+def derived_id(*parts: str) -> str:
+    """A deterministic UUID for a derived record made from the given parts."""
+    return str(uuid.uuid5(WBX_NAMESPACE, "|".join(parts)))
+
+
+class Provenance(WireModel):
+    """Which signed event a derived record comes from."""
+
+    event_id: str
+    source: str
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the signed bytes")
+
+
+class SharedRecord(WireModel):
+    """The protected operational view of one verified event (`wbx.shared.v1`)."""
+
+    record_id: str
+    view: str = Field(description="the recipient view the policy produced, e.g. pcc_operator")
+    type: str
+    kind: str
+    family: EventFamily
+    time: AwareDatetime
+    agency: str
+    participant: Participant
+    border_section: str
+    handling: Handling
+    purpose: Purpose
+    retain_until: AwareDatetime
+    reliability: Reliability
+    accuracy: Accuracy
+    impact: ImpactLevel
+    incident: str | None = None
+    closed: bool | None = None
+    pseudonym_key_id: str
+    data: dict[str, Any] = Field(description="the payload after the protection policy")
+    provenance: Provenance
+
+    @property
+    def event_key(self) -> str:
+        """`source|id` of the originating event: the idempotence key downstream."""
+        return f"{self.provenance.source}|{self.provenance.event_id}"
+
+
+class AuditRecord(WireModel):
+    """One release of personal data (pseudonymised or not) to a recipient (`wbx.audit.v1`)."""
+
+    audit_id: str
+    at: AwareDatetime
+    recipient: str = Field(description="the view / topic the data was released to")
+    purpose: Purpose
+    handling: Handling
+    event_id: str
+    source: str
+    type: str
+    fields: dict[str, str] = Field(description="released field path -> action applied")
+
+
+class QuarantineRecord(WireModel):
+    """A rejected input record with everything needed to investigate (`wbx.quarantine.v1`)."""
+
+    reason: str
+    detail: str
+    topic: str
+    partition: int
+    offset: int
+    received_at: AwareDatetime
+    original_b64: str = Field(description="the original record value, standard base64")
+    original_size: int
+    event_id: str | None = None
+    source: str | None = None
+
+
+class Period(StrEnum):
+    """Tumbling window length of a statistic."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Dimension(StrEnum):
+    """What a statistic is broken down by; `total` is the whole window."""
+
+    TOTAL = "total"
+    PARTICIPANT = "participant"
+    BORDER_SECTION = "border_section"
+    EVENT_TYPE = "event_type"
+    NATIONALITY = "nationality"
+    SEX = "sex"
+    AGE_BAND = "age_band"
+    VULNERABILITY = "vulnerability"
+
+
+class Measure(StrEnum):
+    """What is counted: events, or persons listed in events."""
+
+    EVENTS = "events"
+    PERSONS = "persons"
+
+
+class StatCell(WireModel):
+    """One cell of regional statistics after disclosure control (`wbx.stats.v1`, compacted).
+
+    `count` is null when the cell is suppressed; `display` is what a table shows ("<5" for a
+    suppressed cell). Totals are exact unless themselves 1-4.
+    """
+
+    key: str = Field(description="compaction key: period|window_start|measure|dimension|value")
+    period: Period
+    window_start: date
+    window_end: date = Field(description="exclusive")
+    measure: Measure
+    dimension: Dimension
+    value: str
+    count: int | None
+    suppressed: bool
+    suppression: Literal["none", "primary", "complementary"] = "none"
+    display: str
+    updated_at: AwareDatetime
+
+
+class AlertStatus(StrEnum):
+    """Lifecycle of an alert at a PCC."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"
+
+
+class AlertEvent(WireModel):
+    """A pseudonymised reference to an event behind an alert."""
+
+    event_id: str
+    source: str
+    type: str
+    time: AwareDatetime
+    border_section: str
+    summary: dict[str, Any] = Field(default_factory=dict, description="pseudonymised facts")
+
+
+class Alert(WireModel):
+    """An alert routed to one PCC (`wbx.alerts.<pcc>.v1`)."""
+
+    id: str = Field(description="deterministic: the same cause in the same window, same id")
+    revision: int = Field(ge=1, description="grows when events merge into the alert")
+    rule: str
+    severity: ImpactLevel
+    border_section: str
+    pcc: str
+    time: AwareDatetime = Field(description="time of the latest event behind the alert")
+    raised_at: AwareDatetime
+    status: AlertStatus = AlertStatus.OPEN
+    title: str
+    handling: Handling
+    retain_until: AwareDatetime
+    events: list[AlertEvent]
+
+
+def window_bounds(period: Period, day: date) -> tuple[date, date]:
+    """The [start, end) dates of the window of `period` that contains `day`."""
+    if period is Period.DAY:
+        return day, day + timedelta(days=1)
+    if period is Period.WEEK:
+        start = day - timedelta(days=day.weekday())  # ISO weeks start on Monday
+        return start, start + timedelta(days=7)
+    start = day.replace(day=1)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+    return start, end
+
+
+def utc_day(moment: datetime) -> date:
+    """The UTC calendar day of an aware datetime."""
+    return moment.astimezone(UTC).date()
