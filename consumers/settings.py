@@ -14,7 +14,9 @@ from schemas.settings import INFRA_DIR
 
 logger = logging.getLogger(__name__)
 
-_DEV_SECRET = "wbx-development-only-pseudonym-secret"
+# Deliberately public: pseudonyms made with it protect nothing, so it is refused off the
+# embedded broker.
+_DEV_SECRET = "wbx-development-only-pseudonym-secret"  # noqa: S105
 
 
 class WorkerSettings(BaseSettings):
