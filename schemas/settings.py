@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,20 @@ class KafkaSettings(BaseSettings):
     def bootstrap_servers(self) -> str:
         """The bootstrap string clients should use."""
         return self.bootstrap or f"{self.embedded_host}:{self.embedded_port}"
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments every aiokafka client needs to reach the cluster securely."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "client_id": self.client_id,
+            "security_protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.sasl_username
+            if self.sasl_password is not None:
+                options["sasl_plain_password"] = self.sasl_password.get_secret_value()
+        return options
 
     @property
     def use_idempotence(self) -> bool:

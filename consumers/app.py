@@ -1,0 +1,67 @@
+"""The one faust App of WBX and the topics it reads and writes, all from the topic plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from consumers.settings import WorkerSettings
+from schemas import topics as names
+from schemas.settings import KafkaSettings
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Faust topic objects for every topic the worker touches (raw bytes; we own the codec)."""
+
+    ingest: Any
+    quarantine: Any
+    verified: Any
+    shared: Any
+    audit: Any
+    stats: Any
+    alerts: dict[str, Any]
+
+
+def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
+    """The faust App configured for at-least-once processing on the given broker."""
+    return faust.App(
+        worker.app_id,
+        broker=f"kafka://{kafka.bootstrap_servers}",
+        broker_client_id=kafka.client_id,
+        store="memory://",
+        datadir=str(worker.data_dir),
+        processing_guarantee="at_least_once",
+        broker_rebalance_timeout=worker.rebalance_timeout,
+        broker_session_timeout=max(10.0, worker.rebalance_timeout * 2),
+        broker_heartbeat_interval=1.0,
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        producer_max_request_size=max(worker.max_record_bytes * 2, 1_048_576),
+        consumer_auto_offset_reset="earliest",
+        topic_disable_leader=True,
+        topic_replication_factor=1 if kafka.embedded else 3,
+        table_standby_replicas=0 if kafka.embedded else 1,
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def declare_topics(app: faust.App, pcc_ids: list[str]) -> Topics:
+    """Declare every topic once; names come from `schemas.topics` (the topic plan's names)."""
+
+    def raw(name: str) -> Any:
+        return app.topic(name, key_type=bytes, value_type=bytes, allow_empty=True)
+
+    return Topics(
+        ingest=raw(names.INGEST),
+        quarantine=raw(names.QUARANTINE),
+        verified=raw(names.VERIFIED),
+        shared=raw(names.SHARED),
+        audit=raw(names.AUDIT),
+        stats=raw(names.STATS),
+        alerts={pcc: raw(names.alerts_topic(pcc)) for pcc in pcc_ids},
+    )

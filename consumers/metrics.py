@@ -1,0 +1,31 @@
+"""Prometheus metrics of the stream worker."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_IN = Counter("wbx_stage_events_in_total", "Records read by a stage", ["stage"])
+EVENTS_OUT = Counter(
+    "wbx_stage_events_out_total", "Records written by a stage, by topic", ["stage", "topic"]
+)
+REJECTED = Counter("wbx_verify_rejected_total", "Records sent to quarantine, by reason", ["reason"])
+REPLAYS = Counter("wbx_verify_replays_total", "Exact replays of accepted events, dropped")
+DUPLICATES = Counter(
+    "wbx_shared_duplicates_total", "Redelivered shared records ignored downstream", ["stage"]
+)
+LATE = Counter("wbx_stats_too_late_total", "Events past the statistics lateness, not counted")
+UNROUTED = Counter(
+    "wbx_route_unrouted_alerts_total", "Alerts on sections no PCC covers (not delivered)", ["rule"]
+)
+LATENCY = Histogram(
+    "wbx_stage_latency_seconds",
+    "Processing time of one record in a stage",
+    ["stage"],
+    buckets=(0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0),
+)
+END_TO_END = Histogram(
+    "wbx_event_age_seconds",
+    "Age of an event (now - its time) when it leaves the Protect stage",
+    buckets=(0.01, 0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86400),
+)
+LAG = Gauge("wbx_consumer_lag", "Records behind the high watermark", ["topic", "partition"])

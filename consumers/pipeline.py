@@ -1,0 +1,145 @@
+"""Thin faust agents composing the pure stages with as few topic hops as the contract allows.
+
+Hop 1 (`verify-protect`, on `wbx.ingest.v1`, scales with ingest partitions): verify, drop
+replays, protect; writes verified, shared, audit or quarantine records.
+Hop 2 (`aggregate-route`, on the single-partition `wbx.shared.v1`, one owner at a time in
+the consumer group): statistics and alert rules, which need the whole region's state. Its
+state is rebuilt from `wbx.shared.v1` and the alert topics when it starts, so a crash never
+double-counts a statistic nor re-sends an alert (see docs/processing.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from consumers import metrics
+from consumers.app import Topics
+from consumers.protect import Policy, protect
+from consumers.pseudonyms import Pseudonymiser
+from consumers.state import RegionalState
+from consumers.verify import Accepted, Position, Rejected, ReplayGuard, verify_record
+from schemas.derived import SharedRecord
+from schemas.envelope import CONTENT_TYPE
+from schemas.verification import Verifier
+
+logger = logging.getLogger(__name__)
+
+JSON_HEADERS = {"content-type": b"application/json"}
+CE_HEADERS = {"content-type": CONTENT_TYPE.encode("ascii")}
+EXPIRE_EVERY = 10_000
+
+
+def _json(model: Any) -> bytes:
+    return str(model.model_dump_json()).encode("utf-8")
+
+
+def install_agents(
+    app: faust.App,
+    topics: Topics,
+    *,
+    verifier: Verifier,
+    seen: Any,
+    replay_horizon: Any,
+    policy: Policy,
+    pseudonymiser: Pseudonymiser,
+    regional: RegionalState,
+    max_record_bytes: int,
+    flush_interval: float,
+    clock: Callable[[], datetime],
+) -> None:
+    """Register the two agents and the timers of the worker on `app`."""
+    guard = ReplayGuard(seen, replay_horizon)
+
+    @app.agent(topics.ingest, concurrency=1, name="verify-protect")
+    async def verify_protect(stream: Any) -> AsyncIterator[None]:
+        processed = 0
+        async for event in stream.events():
+            started = time.perf_counter()
+            message = event.message
+            position = Position(message.topic, message.partition, message.offset)
+            metrics.EVENTS_IN.labels("verify").inc()
+            now = clock()
+            outcome = verify_record(
+                event.value, position, verifier, guard, max_bytes=max_record_bytes, now=now
+            )
+            if isinstance(outcome, Rejected):
+                metrics.REJECTED.labels(outcome.record.reason).inc()
+                await topics.quarantine.send(
+                    key=message.key, value=_json(outcome.record), headers=JSON_HEADERS
+                )
+                metrics.EVENTS_OUT.labels("verify", "quarantine").inc()
+            elif isinstance(outcome, Accepted):
+                await _forward(outcome, now)
+            else:
+                metrics.REPLAYS.inc()
+            processed += 1
+            if processed % EXPIRE_EVERY == 0:
+                guard.expire(now, message.partition)
+            metrics.LATENCY.labels("verify-protect").observe(time.perf_counter() - started)
+            yield None
+
+    async def _forward(accepted: Accepted, now: datetime) -> None:
+        envelope = accepted.envelope
+        key = envelope.subject.encode("utf-8")
+        await topics.verified.send(key=key, value=accepted.raw, headers=CE_HEADERS)
+        metrics.EVENTS_OUT.labels("verify", "verified").inc()
+        protected = protect(envelope, accepted.digest, policy, pseudonymiser, now=now)
+        if protected is None:
+            logger.info("event %s past its retention deadline: not shared", envelope.id)
+            return
+        await topics.shared.send(key=key, value=_json(protected.shared), headers=JSON_HEADERS)
+        metrics.EVENTS_OUT.labels("protect", "shared").inc()
+        if protected.audit is not None:
+            await topics.audit.send(key=key, value=_json(protected.audit), headers=JSON_HEADERS)
+            metrics.EVENTS_OUT.labels("protect", "audit").inc()
+        metrics.END_TO_END.observe(max(0.0, (now - envelope.time).total_seconds()))
+
+    @app.agent(topics.shared, concurrency=1, name="aggregate-route")
+    async def aggregate_route(stream: Any) -> AsyncIterator[None]:
+        async for event in stream.events():
+            started = time.perf_counter()
+            metrics.EVENTS_IN.labels("aggregate-route").inc()
+            await regional.ensure_rebuilt()
+            message = event.message
+            try:
+                record = SharedRecord.model_validate_json(event.value or b"")
+            except ValidationError as exc:
+                position = Position(message.topic, message.partition, message.offset)
+                await regional.quarantine(event.value or b"", position, str(exc), clock())
+                yield None
+                continue
+            for alert in regional.apply(record, clock()):
+                await topics.alerts[alert.pcc].send(
+                    key=alert.id.encode("ascii"), value=_json(alert), headers=JSON_HEADERS
+                )
+                regional.mark_sent(alert)
+                metrics.EVENTS_OUT.labels("route", "alerts").inc()
+            metrics.LATENCY.labels("aggregate-route").observe(time.perf_counter() - started)
+            yield None
+
+    @app.timer(flush_interval)
+    async def flush_stats() -> None:
+        if not regional.rebuilt:
+            return
+        for cell in regional.stats_to_publish(clock()):
+            await topics.stats.send(
+                key=cell.key.encode("utf-8"), value=_json(cell), headers=JSON_HEADERS
+            )
+            metrics.EVENTS_OUT.labels("aggregate", "stats").inc()
+
+    @app.timer(5.0)
+    async def report_lag() -> None:
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            read = consumer._read_offset.get(tp)  # noqa: SLF001 - faust exposes no public API
+            if highwater is not None:
+                lag = highwater - (read + 1 if read is not None else 0)
+                metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, lag))

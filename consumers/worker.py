@@ -1,0 +1,91 @@
+"""Build the worker from settings and run it: `wbx worker` calls `run_worker`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import faust
+from prometheus_client import start_http_server
+
+from consumers.aggregate import StatsState
+from consumers.app import create_app, declare_topics
+from consumers.pipeline import install_agents
+from consumers.protect import load_policy
+from consumers.pseudonyms import Pseudonymiser
+from consumers.route import Router
+from consumers.rules import load_rules
+from consumers.settings import WorkerSettings
+from consumers.state import RegionalState
+from schemas.reference import load_reference
+from schemas.settings import ContractSettings, KafkaSettings
+from schemas.topics import INGEST, load_topic_plan
+from schemas.verification import Verifier
+
+logger = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_worker_app(
+    kafka: KafkaSettings | None = None,
+    worker: WorkerSettings | None = None,
+    contract: ContractSettings | None = None,
+) -> faust.App:
+    """The configured faust App with every agent installed (fails early on bad configuration)."""
+    kafka = kafka or KafkaSettings()
+    worker = worker or WorkerSettings()
+    contract = contract or ContractSettings()
+    reference = load_reference(contract.reference_file)
+    pcc_ids = sorted(reference.pccs)
+    plan = {spec.name: spec for spec in load_topic_plan(kafka.topics_file, pcc_ids)}
+    app = create_app(kafka, worker)
+    topics = declare_topics(app, pcc_ids)
+    seen = app.Table(
+        "seen",
+        default=None,
+        partitions=plan[INGEST].partitions,
+        key_type=str,
+        value_type=str,
+        key_serializer="json",
+        value_serializer="json",
+    )
+    regional = RegionalState(
+        topics,
+        kafka,
+        StatsState(lateness=worker.stats_lateness),
+        Router(load_rules(worker.alert_rules_file), reference),
+        worker.replay_horizon,
+    )
+    install_agents(
+        app,
+        topics,
+        verifier=Verifier.from_settings(contract),
+        seen=seen,
+        replay_horizon=worker.replay_horizon,
+        policy=load_policy(worker.policy_file),
+        pseudonymiser=Pseudonymiser(
+            worker.pseudonym_secret_bytes(kafka.embedded), worker.pseudonym_key_id
+        ),
+        regional=regional,
+        max_record_bytes=worker.max_record_bytes,
+        flush_interval=worker.stats_flush_interval,
+        clock=_now,
+    )
+    return app
+
+
+def run_worker(
+    kafka: KafkaSettings | None = None,
+    worker: WorkerSettings | None = None,
+    contract: ContractSettings | None = None,
+) -> None:
+    """Run the stream worker until it is stopped (SIGINT/SIGTERM)."""
+    worker = worker or WorkerSettings()
+    app = build_worker_app(kafka, worker, contract)
+    if worker.metrics_port:
+        start_http_server(worker.metrics_port, addr="127.0.0.1")
+        logger.info("metrics on http://127.0.0.1:%d/metrics", worker.metrics_port)
+    faust.Worker(app, loglevel=worker.log_level, override_logging=False).execute_from_commandline()
