@@ -1,0 +1,130 @@
+"""Store-and-forward outbox: a durable SQLite (WAL) queue per agency.
+
+Every event is written here before anything is sent and removed only after the broker
+acknowledged it, so a broken link or a crash loses nothing. The event id is the primary
+identity: putting the same event twice keeps one row, and a resend after a crash carries the
+same id, which the Verify stage recognises.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schemas.errors import WbxError
+
+
+class OutboxFullError(WbxError):
+    """The outbox holds its maximum number of events; publishing must wait for it to drain."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One queued record."""
+
+    seq: int
+    event_id: str
+    key: bytes
+    value: bytes
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_key TEXT NOT NULL UNIQUE,
+    record_key BLOB NOT NULL,
+    value BLOB NOT NULL,
+    queued_at TEXT NOT NULL
+)
+"""
+
+
+class Outbox:
+    """A bounded, ordered, durable queue of signed records for one agency."""
+
+    def __init__(self, path: Path, max_events: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.max_events = max_events
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a row acknowledged to the caller survives a power cut, not only a crash.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(_SCHEMA)
+
+    @classmethod
+    def for_agency(cls, directory: Path, agency: str, max_events: int) -> Outbox:
+        """The outbox file of one agency (`<dir>/<AGENCY>.sqlite3`)."""
+        return cls(directory / f"{agency}.sqlite3", max_events)
+
+    def put(self, event_key: str, key: bytes, value: bytes) -> bool:
+        """Queue a record; False if the same event is already queued. Raises when full."""
+        with self._lock:
+            count = self._count()
+            if count >= self.max_events:
+                raise OutboxFullError(
+                    f"outbox {self.path} holds {count} events (limit {self.max_events}); "
+                    "the broker has been unreachable: wait for it to drain or raise "
+                    "WBX_PUBLISHER_OUTBOX_MAX_EVENTS"
+                )
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO outbox (event_key, record_key, value, queued_at) "
+                "VALUES (?, ?, ?, ?)",
+                (event_key, key, value, datetime.now(UTC).isoformat()),
+            )
+            return cursor.rowcount == 1
+
+    def put_many(self, rows: list[tuple[str, bytes, bytes]]) -> int:
+        """Queue several records in one transaction; returns how many were new."""
+        with self._lock:
+            count = self._count()
+            if count + len(rows) > self.max_events:
+                raise OutboxFullError(
+                    f"outbox {self.path} holds {count} events; {len(rows)} more would pass "
+                    f"the limit of {self.max_events}"
+                )
+            now = datetime.now(UTC).isoformat()
+            before = self._db.total_changes
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO outbox (event_key, record_key, value, queued_at) "
+                "VALUES (?, ?, ?, ?)",
+                [(k, rk, v, now) for k, rk, v in rows],
+            )
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
+
+    def peek(self, limit: int) -> list[OutboxEntry]:
+        """The oldest queued records, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, event_key, record_key, value FROM outbox ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [OutboxEntry(int(s), str(e), bytes(k), bytes(v)) for s, e, k, v in rows]
+
+    def remove(self, seqs: list[int]) -> None:
+        """Delete records the broker acknowledged."""
+        if not seqs:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+            self._db.execute("COMMIT")
+
+    def backlog(self) -> int:
+        """How many records wait to be sent."""
+        with self._lock:
+            return self._count()
+
+    def close(self) -> None:
+        """Close the database (the file stays for the next run)."""
+        with self._lock:
+            self._db.close()
+
+    def _count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])

@@ -1,0 +1,211 @@
+"""The publisher library: validate, envelope, sign, queue in the outbox, drain to Kafka.
+
+    async with Publisher.open("RS-BP", key_file) as publisher:
+        await publisher.publish({"type": "apprehension", "border_section": "MK-RS", ...})
+        await publisher.flush()
+
+`publish` returns once the event is durably queued (even with the broker down); a
+background task drains the outbox in order, removing each record only after the broker
+acknowledged it (acks=all), and retries with back-off while the broker is unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from prometheus_client import Gauge
+
+from producers.outbox import Outbox
+from producers.settings import PublisherSettings
+from schemas.compose import envelope_from_object
+from schemas.envelope import CONTENT_TYPE, Envelope, EnvelopeBody
+from schemas.keys import key_id, load_private_key
+from schemas.settings import KafkaSettings
+from schemas.signing import sign_wire
+from schemas.topics import INGEST
+
+logger = logging.getLogger(__name__)
+
+BACKLOG = Gauge("wbx_outbox_backlog", "Events queued in the outbox, not yet acknowledged", ["agency"])
+HEADERS = [("content-type", CONTENT_TYPE.encode("ascii"))]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """An event accepted into the outbox."""
+
+    event_id: str
+    type: str
+    new: bool
+
+
+def encode_record(signed: Mapping[str, Any]) -> bytes:
+    """The Kafka record value of a signed envelope (compact UTF-8 JSON)."""
+    return json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Publisher:
+    """Publishes one agency's events with store-and-forward delivery."""
+
+    def __init__(
+        self,
+        agency: str,
+        private_key: Ed25519PrivateKey,
+        outbox: Outbox,
+        kafka: KafkaSettings | None = None,
+        settings: PublisherSettings | None = None,
+    ) -> None:
+        self.agency = agency
+        self.kid = key_id(agency, private_key.public_key())
+        self._private_key = private_key
+        self.outbox = outbox
+        self.kafka = kafka or KafkaSettings()
+        self.settings = settings or PublisherSettings()
+        self._wake = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self.connected = False
+
+    @classmethod
+    def open(
+        cls,
+        agency: str,
+        key_file: Path,
+        kafka: KafkaSettings | None = None,
+        settings: PublisherSettings | None = None,
+    ) -> Publisher:
+        """A publisher using the agency's key file and its outbox under the configured folder."""
+        settings = settings or PublisherSettings()
+        outbox = Outbox.for_agency(settings.outbox_dir, agency, settings.outbox_max_events)
+        return cls(agency, load_private_key(key_file), outbox, kafka, settings)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Start draining the outbox in the background (anything left from earlier runs too)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._drain_forever(), name=f"outbox-{self.agency}")
+            self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop draining; queued events stay in the outbox for the next run."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        await self._close_producer()
+
+    def sign(self, item: Mapping[str, Any] | EnvelopeBody) -> dict[str, Any]:
+        """Validate and sign one payload or envelope; raises EnvelopeInvalidError naming the field."""
+        body = item if isinstance(item, EnvelopeBody) else envelope_from_object(item, self.agency)
+        return sign_wire(body.to_wire(), self._private_key, self.kid)
+
+    async def publish(self, item: Mapping[str, Any] | EnvelopeBody) -> Queued:
+        """Validate, sign and durably queue one event; it is sent as soon as the broker allows."""
+        return self.enqueue_signed(self.sign(item))
+
+    def enqueue_signed(self, signed: Mapping[str, Any]) -> Queued:
+        """Queue an already signed envelope (checked against the schema first)."""
+        envelope = Envelope.model_validate(signed)
+        new = self.outbox.put(
+            f"{envelope.source}|{envelope.id}", envelope.subject.encode(), encode_record(signed)
+        )
+        BACKLOG.labels(self.agency).set(self.outbox.backlog())
+        self._drained.clear()
+        self._wake.set()
+        return Queued(envelope.id, envelope.type, new)
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until the outbox is empty; False if `timeout` passed first."""
+        if self.outbox.backlog() == 0:
+            return True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(self._wait_empty(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _wait_empty(self) -> None:
+        while self.outbox.backlog() > 0:
+            self._drained.clear()
+            await self._drained.wait()
+
+    async def _drain_forever(self) -> None:
+        delay = self.settings.retry_initial
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while True:
+                try:
+                    sent = await self._drain_batch()
+                except (KafkaError, OSError) as exc:
+                    self.connected = False
+                    logger.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
+                    await self._close_producer()
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.settings.retry_max)
+                    continue
+                delay = self.settings.retry_initial
+                if sent == 0:
+                    self._drained.set()
+                    break
+
+    async def _drain_batch(self) -> int:
+        entries = self.outbox.peek(self.settings.batch_size)
+        if not entries:
+            return 0
+        producer = await self._ensure_producer()
+        futures = [
+            await producer.send(INGEST, value=e.value, key=e.key, headers=HEADERS) for e in entries
+        ]
+        await asyncio.gather(*futures)
+        self.outbox.remove([e.seq for e in entries])
+        BACKLOG.labels(self.agency).set(self.outbox.backlog())
+        return len(entries)
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                acks="all",
+                enable_idempotence=self.kafka.use_idempotence,
+                request_timeout_ms=self.settings.request_timeout_ms,
+                **self.kafka.client_options(),
+            )
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+            self.connected = True
+        return self._producer
+
+    async def _close_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                await producer.stop()
+            except (KafkaError, OSError) as exc:
+                logger.debug("producer stop failed: %s", exc)
