@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
+from schemas.topics import SHARED
 
 from consumers import metrics
 from consumers.aggregate import StatsState
@@ -25,7 +26,6 @@ from consumers.route import Router
 from consumers.verify import Position, quarantine_record
 from schemas.derived import Alert, SharedRecord, StatCell
 from schemas.settings import KafkaSettings
-from schemas.topics import SHARED
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class RegionalState:
             remaining = {tp for tp in partitions if end[tp] > 0}
             while remaining:
                 batch = await consumer.getmany(*remaining, timeout_ms=1000)
-                for tp, messages in batch.items():
+                for messages in batch.values():
                     values.extend(m.value for m in messages if m.value is not None)
                 for tp in list(remaining):
                     if await consumer.position(tp) >= end[tp]:

@@ -12,6 +12,7 @@ acknowledged it (acks=all), and retries with back-off while the broker is unreac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Gauge
+from schemas.topics import INGEST
 
 from producers.outbox import Outbox
 from producers.settings import PublisherSettings
@@ -32,11 +34,12 @@ from schemas.envelope import CONTENT_TYPE, Envelope, EnvelopeBody
 from schemas.keys import key_id, load_private_key
 from schemas.settings import KafkaSettings
 from schemas.signing import sign_wire
-from schemas.topics import INGEST
 
 logger = logging.getLogger(__name__)
 
-BACKLOG = Gauge("wbx_outbox_backlog", "Events queued in the outbox, not yet acknowledged", ["agency"])
+BACKLOG = Gauge(
+    "wbx_outbox_backlog", "Events queued in the outbox, not yet acknowledged", ["agency"]
+)
 HEADERS = [("content-type", CONTENT_TYPE.encode("ascii"))]
 
 
@@ -109,15 +112,13 @@ class Publisher:
         """Stop draining; queued events stay in the outbox for the next run."""
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         await self._close_producer()
 
     def sign(self, item: Mapping[str, Any] | EnvelopeBody) -> dict[str, Any]:
-        """Validate and sign one payload or envelope; raises EnvelopeInvalidError naming the field."""
+        """Validate and sign a payload or envelope; EnvelopeInvalidError names a bad field."""
         body = item if isinstance(item, EnvelopeBody) else envelope_from_object(item, self.agency)
         return sign_wire(body.to_wire(), self._private_key, self.kid)
 

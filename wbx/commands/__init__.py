@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Each module exposes `command` (a click group or command) or `commands` (a list).
-_MODULES = ("keys", "schemas", "events", "broker", "topics", "worker")
+_MODULES = ("keys", "schemas", "events", "broker", "topics", "worker", "publish")
 
 
 def register(root: click.Group) -> None:

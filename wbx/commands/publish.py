@@ -1,0 +1,63 @@
+"""`wbx publish`: send a JSON Lines file of payloads or envelopes through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import IO
+
+import click
+
+from producers.publisher import Publisher
+from schemas.errors import EnvelopeInvalidError, WbxError
+from wbx.commands._jsonl import read_jsonl
+
+
+async def _publish(
+    agency: str, key: Path, lines: IO[str], timeout: float, progress: bool
+) -> tuple[int, int, list[str]]:
+    errors: list[str] = []
+    queued = 0
+    async with Publisher.open(agency, key) as publisher:
+        items = list(read_jsonl(lines))
+        with click.progressbar(
+            items, label="publishing", file=None if progress else _Null()
+        ) as bar:
+            for line in bar:
+                try:
+                    if line.error:
+                        raise EnvelopeInvalidError(line.error)
+                    await publisher.publish(line.value)
+                    queued += 1
+                except (EnvelopeInvalidError, ValueError) as exc:
+                    errors.append(f"line {line.number}: {exc}")
+        await publisher.flush(timeout)
+        backlog = publisher.outbox.backlog()
+    return queued - min(queued, backlog), backlog, errors
+
+
+class _Null:
+    def write(self, _: str) -> None:
+        """Discard progress output."""
+
+    def flush(self) -> None:
+        """Nothing to flush."""
+
+
+@click.command("publish")
+@click.option("--agency", required=True, help="Publishing agency id, e.g. RS-BP.")
+@click.option("--key", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the broker.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def command(agency: str, key: Path, timeout: float, progress: bool, file: IO[str]) -> None:
+    """Publish payloads or envelopes (one JSON object per line) to wbx.ingest.v1."""
+    try:
+        sent, queued, errors = asyncio.run(_publish(agency, key, file, timeout, progress))
+    except WbxError as exc:
+        raise click.ClickException(str(exc)) from None
+    for error in errors:
+        click.echo(f"rejected {error}", err=True)
+    click.echo(f"sent {sent}, queued {queued} (in the outbox, will drain), rejected {len(errors)}")
+    if errors:
+        raise SystemExit(1)
