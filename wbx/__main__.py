@@ -1,0 +1,5 @@
+"""`python -m wbx` runs the CLI."""
+
+from wbx.cli import main
+
+main()
