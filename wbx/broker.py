@@ -88,7 +88,7 @@ class EmbeddedBroker:
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] = tempfile.TemporaryFile()
+        self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - lives with the process
 
     @property
     def bootstrap(self) -> str:
@@ -104,7 +104,7 @@ class EmbeddedBroker:
             )
         url = f"tcp://{self.host}:{self.port}"
         # A file, not a pipe: a chatty broker must never block on a full pipe buffer.
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
         self.process = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
             [
