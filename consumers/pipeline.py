@@ -139,7 +139,7 @@ def install_agents(
         consumer = app.consumer
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
-            read = consumer._read_offset.get(tp)
+            read = getattr(consumer, "_read_offset", {}).get(tp)  # faust has no public API
             if highwater is not None:
                 lag = highwater - (read + 1 if read is not None else 0)
                 metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, lag))

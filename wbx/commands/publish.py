@@ -20,9 +20,7 @@ async def _publish(
     queued = 0
     async with Publisher.open(agency, key) as publisher:
         items = list(read_jsonl(lines))
-        with click.progressbar(
-            items, label="publishing", file=None if progress else _Null()
-        ) as bar:
+        with click.progressbar(items, label="publishing", hidden=not progress) as bar:
             for line in bar:
                 try:
                     if line.error:
@@ -34,14 +32,6 @@ async def _publish(
         await publisher.flush(timeout)
         backlog = publisher.outbox.backlog()
     return queued - min(queued, backlog), backlog, errors
-
-
-class _Null:
-    def write(self, _: str) -> None:
-        """Discard progress output."""
-
-    def flush(self) -> None:
-        """Nothing to flush."""
 
 
 @click.command("publish")
