@@ -45,8 +45,6 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         topic_replication_factor=1 if kafka.embedded else 3,
         table_standby_replicas=0 if kafka.embedded else 1,
         web_enabled=False,
-        key_serializer="raw",
-        value_serializer="raw",
     )
 
 
@@ -54,7 +52,14 @@ def declare_topics(app: faust.App, pcc_ids: list[str]) -> Topics:
     """Declare every topic once; names come from `schemas.topics` (the topic plan's names)."""
 
     def raw(name: str) -> Any:
-        return app.topic(name, key_type=bytes, value_type=bytes, allow_empty=True)
+        return app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            allow_empty=True,
+        )
 
     return Topics(
         ingest=raw(names.INGEST),

@@ -8,6 +8,7 @@ quarantine record that keeps the original bytes and where they came from.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,13 +76,21 @@ def quarantine_record(
     )
 
 
+def _identity(raw: bytes) -> dict[str, str]:
+    """The `id` and `source` of a rejected record when they can be read, to help the sender."""
+    try:
+        obj = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return {}
+    if not isinstance(obj, dict):
+        return {}
+    found = {"event_id": obj.get("id"), "source": obj.get("source")}
+    return {k: v[:200] for k, v in found.items() if isinstance(v, str)}
+
+
 def _rejected(raw: bytes, position: Position, verdict: Verdict, now: datetime) -> Rejected:
     record = quarantine_record(raw, position, verdict.reason.value, verdict.detail, now)
-    if verdict.envelope is not None:
-        record = record.model_copy(
-            update={"event_id": verdict.envelope.id, "source": verdict.envelope.source}
-        )
-    return Rejected(record)
+    return Rejected(record.model_copy(update=_identity(raw)))
 
 
 class ReplayGuard:

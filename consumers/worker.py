@@ -49,8 +49,6 @@ def build_worker_app(
         partitions=plan[INGEST].partitions,
         key_type=str,
         value_type=str,
-        key_serializer="json",
-        value_serializer="json",
     )
     regional = RegionalState(
         topics,

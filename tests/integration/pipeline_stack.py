@@ -1,0 +1,109 @@
+"""A whole WBX stack for integration tests: broker, topics, key registry, worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from schemas.compose import compose_envelope
+from schemas.keys import KeyEntry, KeyRegistry, new_key_pair
+from schemas.payloads import payload_model
+from schemas.settings import KafkaSettings
+from schemas.signing import sign_wire
+from schemas.topics import load_topic_plan
+from tests.integration.kafka_io import WorkerProcess
+from wbx.broker import EmbeddedBroker
+from wbx.topics import apply_topics
+
+REPO = Path(__file__).resolve().parents[2]
+PCCS = ["pcc-plav", "pcc-trebinje"]
+AGENCIES = ["BA-BP", "RS-BP", "ME-BP", "AL-BP", "MK-BP", "XK-BP"]
+
+
+@dataclass
+class Stack:
+    """Broker, keys and worker of one test module."""
+
+    broker: EmbeddedBroker
+    tmp: Path
+    keys: dict[str, tuple[Ed25519PrivateKey, KeyEntry]] = field(default_factory=dict)
+    worker: WorkerProcess | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """Where the broker listens."""
+        return self.broker.bootstrap
+
+    def env(self) -> dict[str, str]:
+        """Environment of a worker for this stack."""
+        return {
+            "WBX_KAFKA_BOOTSTRAP": self.bootstrap,
+            "WBX_KAFKA_IDEMPOTENCE": "false",
+            "WBX_KEY_REGISTRY": str(self.tmp / "keys.json"),
+            "WBX_WORKER_METRICS_PORT": "0",
+            "WBX_WORKER_REBALANCE_TIMEOUT": "1",
+            "WBX_WORKER_STATS_FLUSH_INTERVAL": "0.3",
+            "WBX_WORKER_DATA_DIR": str(self.tmp / "worker"),
+            "WBX_WORKER_PSEUDONYM_SECRET": "integration-test-secret-0123456789",
+        }
+
+    def start_worker(self) -> WorkerProcess:
+        """Start a worker process on this stack."""
+        self.worker = WorkerProcess(self.env(), self.tmp / "worker.log")
+        self.worker.start()
+        return self.worker
+
+    def signed(
+        self,
+        kind: str,
+        data: dict[str, Any],
+        agency: str = "BA-BP",
+        *,
+        time: datetime | None = None,
+        event_id: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        key_of: str | None = None,
+    ) -> bytes:
+        """A signed envelope (record value) of `kind` with `data`, by `agency`."""
+        payload = payload_model(kind).model_validate(data)
+        body = compose_envelope(
+            payload,
+            agency,
+            event_id=event_id or str(uuid.uuid4()),
+            time=time or datetime.now(UTC) - timedelta(minutes=1),
+            overrides=overrides,
+        )
+        private, entry = self.keys[key_of or agency]
+        return json.dumps(sign_wire(body.to_wire(), private, entry.kid)).encode()
+
+
+def start_stack(tmp: Path, extra_keys: dict[str, KeyEntry] | None = None) -> Stack:
+    """Start a broker, apply the topic plan and write a key registry for every agency."""
+    broker = EmbeddedBroker()
+    broker.start()
+    stack = Stack(broker, tmp)
+    settings = KafkaSettings(bootstrap=broker.bootstrap)
+    plan = load_topic_plan(settings.topics_file, PCCS)
+    asyncio.run(apply_topics(settings, plan))
+    since = datetime.now(UTC) - timedelta(days=365)
+    for agency in AGENCIES:
+        stack.keys[agency] = new_key_pair(agency, valid_from=since)
+    registry = KeyRegistry([entry for _, entry in stack.keys.values()])
+    for entry in (extra_keys or {}).values():
+        registry.add(entry)
+    registry.save(tmp / "keys.json")
+    return stack
+
+
+def stop_stack(stack: Stack) -> None:
+    """Stop the worker and the broker (no process is left)."""
+    if stack.worker is not None:
+        stack.worker.stop()
+    stack.broker.stop()

@@ -1,0 +1,392 @@
+"""The whole chain on the embedded broker: verify, protect, aggregate, route."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from schemas.keys import new_key_pair
+from schemas.payloads import PAYLOADS_BY_KIND
+from schemas.signing import sign_wire
+from schemas.topics import AUDIT, INGEST, QUARANTINE, SHARED, STATS, VERIFIED, alerts_topic
+from tests.integration.kafka_io import produce, read_topic, wait_until
+from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
+
+pytestmark = pytest.mark.integration
+
+CANARY = f"CN{uuid.uuid4().hex[:8].upper()}"
+CANARY_BIRTH = "1990-07-13"
+CANARY_LAT, CANARY_LON = 42.987654, 18.123456
+
+
+def _person(n: int = 0, **extra: object) -> dict[str, object]:
+    return {
+        "nationality": "AFG",
+        "sex": "male",
+        "birth_date": CANARY_BIRTH,
+        "name": f"{CANARY}-NAME-{n}",
+        "document_number": f"{CANARY}-DOC-{n}",
+        "biometric_ref": f"{CANARY}-BIO-{n}",
+        "phone": f"+381{CANARY[-6:]}{n}",
+        **extra,
+    }
+
+
+LOCATION = {"lat": CANARY_LAT, "lon": CANARY_LON}
+NOTES = f"{CANARY}-NOTES free text"
+EVERY_TYPE: dict[str, dict[str, object]] = {
+    "apprehension": {
+        "border_section": "MK-RS",
+        "direction": "entry",
+        "group_size": 2,
+        "location": LOCATION,
+        "persons": [_person(1), _person(2)],
+        "notes": NOTES,
+    },
+    "asylum_intention": {"border_section": "MK-RS", "persons": [_person(3)], "notes": NOTES},
+    "asylum_application": {
+        "border_section": "MK-RS",
+        "persons": [_person(4)],
+        "case_reference": f"{CANARY}-CASE",
+        "notes": NOTES,
+    },
+    "vulnerability_identified": {
+        "border_section": "MK-RS",
+        "person": _person(5, vulnerabilities=["disability"]),
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "referral": {"border_section": "MK-RS", "person": _person(6), "target": "health_care"},
+    "reception_status": {
+        "border_section": "MK-RS",
+        "centre_id": "MK-VINOJUG",
+        "capacity": 300,
+        "occupancy": 120,
+    },
+    "return": {
+        "border_section": "MK-RS",
+        "return_kind": "readmission",
+        "destination": "GRC",
+        "persons": [_person(7)],
+        "notes": NOTES,
+    },
+    "irregular_crossing_attempt": {
+        "border_section": "MK-RS",
+        "direction": "exit",
+        "group_size": 4,
+        "prevented": True,
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "migrant_smuggling": {
+        "border_section": "MK-RS",
+        "persons_smuggled": 5,
+        "facilitators": [_person(8)],
+        "vehicle_plate": f"{CANARY}-PLATE",
+        "heading_to": "RS",
+        "notes": NOTES,
+    },
+    "trafficking_indicators": {
+        "border_section": "MK-RS",
+        "indicators": ["forced_labour"],
+        "persons": [_person(9)],
+        "notes": NOTES,
+    },
+    "document_fraud": {
+        "border_section": "MK-RS",
+        "document_type": "passport",
+        "fraud_type": "forged",
+        "document_number": f"{CANARY}-FRAUDDOC",
+        "person": _person(10),
+        "notes": NOTES,
+    },
+    "violence_or_injury": {
+        "border_section": "MK-RS",
+        "injured": 1,
+        "persons": [_person(11)],
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "death_or_missing_person": {
+        "border_section": "MK-RS",
+        "count": 1,
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "protection_concern": {
+        "border_section": "MK-RS",
+        "concern": "pushback",
+        "persons": [_person(12)],
+        "notes": NOTES,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    tmp: Path = tmp_path_factory.mktemp("pipeline")
+    revoked_private, revoked = new_key_pair(
+        "AL-MIG", valid_from=datetime.now(UTC) - timedelta(days=9)
+    )
+    revoked = revoked.model_copy(update={"revoked": True, "revoked_at": datetime.now(UTC)})
+    retired_private, retired = new_key_pair(
+        "XK-MIG", valid_from=datetime.now(UTC) - timedelta(days=9)
+    )
+    retired = retired.model_copy(update={"valid_until": datetime.now(UTC) - timedelta(days=2)})
+    stack = start_stack(tmp, {"revoked": revoked, "retired": retired})
+    stack.keys["AL-MIG"] = (revoked_private, revoked)
+    stack.keys["XK-MIG"] = (retired_private, retired)
+    stack.start_worker()
+    yield stack
+    stop_stack(stack)
+
+
+async def _values(stack: Stack, topic: str) -> list[bytes]:
+    return [r.value for r in await read_topic(stack.bootstrap, topic)]
+
+
+async def _shared_ids(stack: Stack) -> set[str]:
+    return {json.loads(v)["provenance"]["event_id"] for v in await _values(stack, SHARED)}
+
+
+def test_every_kind_is_covered_by_the_fixture_data():
+    assert set(EVERY_TYPE) == set(PAYLOADS_BY_KIND)
+
+
+async def test_valid_event_of_every_type_reaches_verified_shared_and_audit(stack: Stack):
+    ids = {kind: str(uuid.uuid4()) for kind in EVERY_TYPE}
+    records = [
+        (b"MK-RS", stack.signed(kind, data, "MK-BP", event_id=ids[kind]))
+        for kind, data in EVERY_TYPE.items()
+    ]
+    await produce(stack.bootstrap, INGEST, records)
+
+    async def all_shared() -> bool:
+        return set(ids.values()) <= await _shared_ids(stack)
+
+    await wait_until(all_shared, 60, "every type on wbx.shared.v1")
+    verified = {json.loads(v)["id"]: json.loads(v) for v in await _values(stack, VERIFIED)}
+    for kind, event_id in ids.items():
+        assert verified[event_id]["type"].endswith("." + kind)
+    audited = {json.loads(v)["event_id"] for v in await _values(stack, AUDIT)}
+    assert ids["apprehension"] in audited  # pseudonymised ids were released to the PCC view
+    assert ids["reception_status"] not in audited  # nothing personal in it, nothing to log
+
+
+async def test_every_reason_code_ends_in_quarantine(stack: Stack):
+    now = datetime.now(UTC)
+    death = {"border_section": "MK-RS", "count": 1}
+    ids: dict[str, str] = {
+        k: str(uuid.uuid4())
+        for k in (
+            "schema_invalid",
+            "unknown_key",
+            "revoked_key",
+            "key_not_valid_at_time",
+            "source_mismatch",
+            "bad_signature",
+            "too_old_or_future",
+            "retention_expired",
+        )
+    }
+    valid = json.loads(
+        stack.signed("death_or_missing_person", death, event_id=ids["schema_invalid"])
+    )
+    valid["data"]["count"] = 0
+    private, entry = stack.keys["BA-BP"]
+    schema_invalid = json.dumps(sign_wire(valid, private, entry.kid)).encode()
+    stranger, _ = new_key_pair("BA-BP")
+    unknown = json.loads(
+        stack.signed("death_or_missing_person", death, event_id=ids["unknown_key"])
+    )
+    unknown_key = json.dumps(sign_wire(unknown, stranger, "BA-BP.000000000000")).encode()
+    tampered = stack.signed("death_or_missing_person", death, event_id=ids["bad_signature"])
+    tampered = tampered.replace(b'"count": 1', b'"count": 2')
+    records = [
+        b"{not json",
+        schema_invalid,
+        unknown_key,
+        stack.signed("death_or_missing_person", death, "AL-MIG", event_id=ids["revoked_key"]),
+        stack.signed(
+            "death_or_missing_person", death, "XK-MIG", event_id=ids["key_not_valid_at_time"]
+        ),
+        stack.signed(
+            "death_or_missing_person",
+            death,
+            "BA-BP",
+            key_of="ME-BP",
+            event_id=ids["source_mismatch"],
+        ),
+        tampered,
+        stack.signed(
+            "death_or_missing_person",
+            death,
+            time=now + timedelta(days=1),
+            event_id=ids["too_old_or_future"],
+        ),
+        stack.signed(
+            "death_or_missing_person",
+            death,
+            time=now - timedelta(days=2),
+            event_id=ids["retention_expired"],
+            overrides={"wbxretainuntil": now - timedelta(days=1)},
+        ),
+    ]
+    await produce(stack.bootstrap, INGEST, [(b"MK-RS", r) for r in records])
+
+    async def quarantined() -> dict[str, str] | None:
+        found = {}
+        for value in await _values(stack, QUARANTINE):
+            record = json.loads(value)
+            found[
+                record.get("event_id")
+                or base64.b64decode(record["original_b64"]).decode(errors="replace")
+            ] = record["reason"]
+        return found if set(ids.values()) <= set(found) and "{not json" in found else None
+
+    found = await wait_until(quarantined, 60, "every reason code in quarantine")
+    for reason, event_id in ids.items():
+        assert found[event_id] == reason, (reason, found[event_id])
+    assert found["{not json"] == "malformed"
+    shared = await _shared_ids(stack)
+    assert not shared & set(ids.values())
+
+
+async def _alerts(stack: Stack, pcc: str) -> list[dict[str, object]]:
+    return [json.loads(v) for v in await _values(stack, alerts_topic(pcc))]
+
+
+async def test_uam_at_a_trebinje_section_alerts_trebinje_once_and_never_plav(stack: Stack):
+    event_id = str(uuid.uuid4())
+    child = _person(20, birth_date="2012-03-01", vulnerabilities=["uam"])
+    data = {"border_section": "BA-ME", "person": child}
+    await produce(
+        stack.bootstrap,
+        INGEST,
+        [(b"BA-ME", stack.signed("vulnerability_identified", data, "BA-BP", event_id=event_id))],
+    )
+
+    def about(alerts: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [a for a in alerts if any(e["event_id"] == event_id for e in a["events"])]  # type: ignore[attr-defined]
+
+    async def trebinje() -> list[dict[str, object]]:
+        return about(await _alerts(stack, "pcc-trebinje"))
+
+    found = await wait_until(trebinje, 60, "the UAM alert at PCC Trebinje")
+    assert len(found) == 1
+    alert = found[0]
+    assert (alert["rule"], alert["severity"], alert["status"]) == (
+        "protection_child_or_vot",
+        "high",
+        "open",
+    )
+    assert alert["pcc"] == "pcc-trebinje" and alert["border_section"] == "BA-ME"
+    assert about(await _alerts(stack, "pcc-plav")) == []
+
+
+async def test_statistics_match_hand_computed_counts_with_suppression(stack: Stack):
+    # A day no other test uses, so the window holds exactly these three events.
+    day = (datetime.now(UTC) - timedelta(days=3)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
+    afg = [{"nationality": "AFG", "sex": "male"}] * 10
+    syr = [{"nationality": "SYR", "sex": "female"}] * 3
+    irq = [{"nationality": "IRQ", "sex": "male"}] * 6
+    records = [
+        stack.signed(
+            "apprehension",
+            {"border_section": "BA-ME", "direction": "entry", "group_size": 10, "persons": afg},
+            "BA-BP",
+            time=day,
+        ),
+        stack.signed(
+            "apprehension",
+            {"border_section": "BA-ME", "direction": "entry", "group_size": 3, "persons": syr},
+            "BA-BP",
+            time=day,
+        ),
+        stack.signed(
+            "apprehension",
+            {"border_section": "ME-RS", "direction": "exit", "group_size": 6, "persons": irq},
+            "ME-BP",
+            time=day,
+        ),
+    ]
+    await produce(stack.bootstrap, INGEST, [(b"BA-ME", r) for r in records])
+    prefix = f"day|{day.date().isoformat()}|"
+
+    async def cells() -> dict[str, dict[str, object]] | None:
+        latest: dict[str, dict[str, object]] = {}
+        for value in await _values(stack, STATS):
+            cell = json.loads(value)
+            if cell["key"].startswith(prefix):
+                latest[cell["key"]] = cell
+        total = latest.get(prefix + "persons|total|all")
+        return latest if total and total["count"] == 19 else None
+
+    latest = await wait_until(cells, 60, "statistics for the test day")
+
+    def shown(rest: str) -> object:
+        return latest[prefix + rest]["display"]
+
+    assert shown("persons|nationality|AFG") == "10"
+    assert shown("persons|nationality|SYR") == "<5"  # primary: 3
+    assert latest[prefix + "persons|nationality|SYR"]["suppression"] == "primary"
+    assert shown("persons|nationality|IRQ") == "<5"  # complementary: else 19 - 10 reveals 3
+    assert latest[prefix + "persons|nationality|IRQ"]["suppression"] == "complementary"
+    assert shown("persons|nationality|__total__") == "19"
+    assert shown("persons|sex|female") == "<5" and shown("persons|sex|male") == "<5"
+    assert shown("persons|border_section|BA-ME") == "13"
+    assert shown("persons|border_section|ME-RS") == "6"
+    assert shown("events|total|all") == "<5"  # 3 events
+    suppressed = [c for c in latest.values() if c["suppressed"]]
+    assert all(c["count"] is None for c in suppressed)
+    visible = [c for c in latest.values() if not c["suppressed"]]
+    assert all(c["count"] == 0 or c["count"] >= 5 for c in visible)
+
+
+async def test_no_personal_data_reaches_shared_stats_or_alert_topics(stack: Stack):
+    ids = [str(uuid.uuid4()) for _ in EVERY_TYPE]
+    records = [
+        (b"MK-RS", stack.signed(kind, data, "MK-BP", event_id=event_id))
+        for (kind, data), event_id in zip(EVERY_TYPE.items(), ids, strict=True)
+    ]
+    await produce(stack.bootstrap, INGEST, records)
+
+    async def processed() -> bool:
+        return set(ids) <= await _shared_ids(stack)
+
+    await wait_until(processed, 60, "shared records of every type")
+    verified = b"".join(await _values(stack, VERIFIED))
+    assert CANARY.encode() in verified  # the canaries did go in
+    for topic in (SHARED, STATS, alerts_topic("pcc-trebinje"), alerts_topic("pcc-plav")):
+        blob = b"".join(await _values(stack, topic))
+        for needle in (CANARY, CANARY_BIRTH, str(CANARY_LAT), str(CANARY_LON), CANARY[-6:]):
+            assert needle.encode() not in blob, f"{needle} leaked into {topic}"
+
+
+async def test_garbage_and_huge_records_are_quarantined_and_the_worker_goes_on(stack: Stack):
+    huge = b'{"pad": "' + b"x" * 2_000_000 + b'"}'
+    marker = str(uuid.uuid4())
+    after = stack.signed(
+        "death_or_missing_person", {"border_section": "MK-RS", "count": 1}, event_id=marker
+    )
+    await produce(
+        stack.bootstrap,
+        INGEST,
+        [(None, b"\x00\xff garbage"), (None, b"[]"), (None, huge), (b"MK-RS", after)],
+    )
+
+    async def done() -> bool:
+        return marker in await _shared_ids(stack)
+
+    await wait_until(done, 60, "the event behind the garbage")
+    reasons = Counter(json.loads(v)["reason"] for v in await _values(stack, QUARANTINE))
+    assert reasons["oversize"] >= 1
+    assert reasons["malformed"] >= 3  # two garbage records here, one in the reason-code test
