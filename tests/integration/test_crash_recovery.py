@@ -1,0 +1,121 @@
+"""SIGKILL the worker mid-stream, restart it: everything processed, nothing counted twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from schemas.topics import INGEST, SHARED, STATS, alerts_topic
+from tests.integration.kafka_io import produce, read_topic, wait_until
+from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
+
+pytestmark = pytest.mark.integration
+
+SECTIONS = ["BA-ME", "AL-ME", "MK-RS", "ME-RS", "HR-RS", "AL-XK"]
+
+
+@pytest.fixture
+def stack(tmp_path: Path):
+    stack = start_stack(tmp_path)
+    yield stack
+    stop_stack(stack)
+
+
+def _events(stack: Stack, count: int) -> tuple[list[tuple[bytes, bytes]], int]:
+    """A realistic mix; every 25th is a death at AL-ME (one alert each at PCC Plav)."""
+    when = datetime.now(UTC) - timedelta(minutes=30)
+    records, deaths = [], 0
+    for i in range(count):
+        if i % 25 == 0:
+            deaths += 1
+            data = {"border_section": "AL-ME", "count": 1}
+            records.append(
+                (b"AL-ME", stack.signed("death_or_missing_person", data, "ME-BP", time=when))
+            )
+            continue
+        section = SECTIONS[i % len(SECTIONS)]
+        person = {"nationality": "SYR", "sex": "female", "document_number": f"D{i}"}
+        if i % 40 == 1:
+            person["vulnerabilities"] = ["uam"]
+        data = {
+            "border_section": section,
+            "direction": "entry",
+            "group_size": 2,
+            "persons": [person],
+        }
+        records.append((section.encode(), stack.signed("apprehension", data, "BA-BP", time=when)))
+    return records, deaths
+
+
+async def _shared_keys(stack: Stack) -> list[str]:
+    return [
+        json.loads(r.value)["provenance"]["event_id"]
+        for r in await read_topic(stack.bootstrap, SHARED)
+    ]
+
+
+async def test_sigkill_mid_stream_then_restart_loses_nothing_and_counts_once(stack: Stack):
+    total = 1500
+    records, deaths = _events(stack, total)
+    worker = stack.start_worker()
+    await produce(stack.bootstrap, INGEST, records[:1])
+
+    async def warm() -> bool:
+        return len(await _shared_keys(stack)) >= 1
+
+    await wait_until(warm, 90, f"the worker to start\n{worker.log()}")
+
+    async def publish_rest() -> None:
+        for start in range(1, total, 50):
+            await produce(stack.bootstrap, INGEST, records[start : start + 50])
+            await asyncio.sleep(0.05)
+
+    publisher = asyncio.create_task(publish_rest())
+
+    async def midway() -> bool:
+        return len(set(await _shared_keys(stack))) >= total // 4
+
+    await wait_until(midway, 90, "a quarter of the stream")
+    worker.kill()
+    at_kill = len(set(await _shared_keys(stack)))
+    await publisher
+    assert at_kill < total, "the worker finished before the kill: the test proved nothing"
+
+    worker = stack.start_worker()
+
+    async def all_shared() -> bool:
+        return len(set(await _shared_keys(stack))) == total
+
+    await wait_until(all_shared, 120, f"every event after the restart\n{worker.log()}")
+
+    async def stats_total() -> int | None:
+        latest: dict[str, dict[str, object]] = {}
+        for r in await read_topic(stack.bootstrap, STATS):
+            cell = json.loads(r.value)
+            latest[cell["key"]] = cell
+        days = [
+            c for k, c in latest.items() if k.startswith("day|") and k.endswith("|events|total|all")
+        ]
+        counted = sum(int(c["count"] or 0) for c in days)
+        return counted if counted >= total else None
+
+    assert await wait_until(stats_total, 60, "statistics of every event") == total
+
+    revisions: Counter[tuple[str, int]] = Counter()
+    for pcc in ("pcc-plav", "pcc-trebinje"):
+        for r in await read_topic(stack.bootstrap, alerts_topic(pcc)):
+            alert = json.loads(r.value)
+            revisions[(alert["id"], alert["revision"])] += 1
+    repeated = {k: n for k, n in revisions.items() if n > 1}
+    assert repeated == {}, f"alerts sent twice: {repeated}"
+    plav = [r for r in await read_topic(stack.bootstrap, alerts_topic("pcc-plav"))]
+    death_ids = {
+        json.loads(r.value)["id"] for r in plav if json.loads(r.value)["rule"] == "death_or_missing"
+    }
+    assert len(death_ids) == deaths
