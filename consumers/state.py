@@ -17,7 +17,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
-from schemas.topics import SHARED
 
 from consumers import metrics
 from consumers.aggregate import StatsState
@@ -26,6 +25,7 @@ from consumers.route import Router
 from consumers.verify import Position, quarantine_record
 from schemas.derived import Alert, SharedRecord, StatCell
 from schemas.settings import KafkaSettings
+from schemas.topics import SHARED
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import faust
 from prometheus_client import start_http_server
-from schemas.topics import INGEST, load_topic_plan
 
 from consumers.aggregate import StatsState
 from consumers.app import create_app, declare_topics
@@ -20,6 +19,7 @@ from consumers.settings import WorkerSettings
 from consumers.state import RegionalState
 from schemas.reference import load_reference
 from schemas.settings import ContractSettings, KafkaSettings
+from schemas.topics import INGEST, load_topic_plan
 from schemas.verification import Verifier
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Gauge
-from schemas.topics import INGEST
 
 from producers.outbox import Outbox
 from producers.settings import PublisherSettings
@@ -34,6 +33,7 @@ from schemas.envelope import CONTENT_TYPE, Envelope, EnvelopeBody
 from schemas.keys import key_id, load_private_key
 from schemas.settings import KafkaSettings
 from schemas.signing import sign_wire
+from schemas.topics import INGEST
 
 logger = logging.getLogger(__name__)
 
