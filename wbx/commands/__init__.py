@@ -7,7 +7,21 @@ import importlib
 import click
 
 # Each module exposes `command` (a click group or command) or `commands` (a list).
-_MODULES = ("keys", "schemas", "events", "broker", "topics", "worker", "publish")
+_MODULES = (
+    "keys",
+    "schemas",
+    "events",
+    "broker",
+    "topics",
+    "worker",
+    "publish",
+    "import_csv",
+    "outbox",
+    "simulate",
+    "tokens",
+    "gateway",
+    "up",
+)
 
 
 def register(root: click.Group) -> None:
