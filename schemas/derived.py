@@ -206,3 +206,15 @@ def window_bounds(period: Period, day: date) -> tuple[date, date]:
 def utc_day(moment: datetime) -> date:
     """The UTC calendar day of an aware datetime."""
     return moment.astimezone(UTC).date()
+
+
+class AlertAction(WireModel):
+    """An operator acknowledgement or a gateway escalation of an alert (`wbx.alert-acks.v1`)."""
+
+    action_id: str = Field(description="deterministic, so instances repeating it are merged")
+    action: Literal["acknowledge", "escalate"]
+    alert_id: str
+    pcc: str
+    by: str = Field(description="the operator (token subject) or 'gateway' for escalations")
+    at: AwareDatetime
+    note: str | None = Field(default=None, max_length=500)

@@ -12,6 +12,7 @@ import atexit
 import concurrent.futures
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -41,6 +42,10 @@ _TANSU_ENV = frozenset(
         "OTEL_EXPORTER_OTLP_ENDPOINT",
     }
 )
+
+
+# Tansu colours its log lines even into a file.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class BrokerStartError(WbxError):
@@ -87,26 +92,38 @@ async def wait_for_broker(
     kwargs = {**(options or {}), "bootstrap_servers": bootstrap}
     deadline = time.monotonic() + timeout
     last: BaseException | None = None
-    while (remaining := deadline - time.monotonic()) > 0:
-        admin = AIOKafkaAdminClient(request_timeout_ms=2000, **kwargs)
-        try:
-            # Listing all topics (not describing named ones) because a metadata request that
-            # names a topic makes Tansu create it.
-            await asyncio.wait_for(_round_trip(admin), remaining)
-            return
-        except (KafkaError, OSError, TimeoutError) as exc:
-            last = exc
-        finally:
-            await admin.close()
-        await asyncio.sleep(0.1)
+    pause = 0.05
+    # Refused connections are expected while waiting; aiokafka would log each as an ERROR.
+    quiet = _DropConnectErrors()
+    logging.getLogger("aiokafka").addFilter(quiet)
+    try:
+        while (remaining := deadline - time.monotonic()) > 0:
+            admin = AIOKafkaAdminClient(request_timeout_ms=2000, **kwargs)
+            try:
+                await asyncio.wait_for(_round_trip(admin), remaining)
+                return
+            except (KafkaError, OSError, TimeoutError) as exc:
+                last = exc
+            finally:
+                await admin.close()
+            await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 2, 1.0)
+    finally:
+        logging.getLogger("aiokafka").removeFilter(quiet)
     raise BrokerUnreachableError(
         f"no Kafka broker answered at {bootstrap} within {timeout:g}s ({last!r}); "
         "check WBX_KAFKA_BOOTSTRAP or start one with `wbx broker`"
     )
 
 
+class _DropConnectErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Unable connect to")
+
+
 async def _round_trip(admin: AIOKafkaAdminClient) -> None:
     await admin.start()
+    # All topics, never named ones: a metadata request naming a topic makes Tansu create it.
     await admin.list_topics()
 
 
@@ -182,9 +199,12 @@ class EmbeddedBroker:
 
     def _exited_error(self) -> BrokerStartError:
         code = self.process.returncode if self.process is not None else None
+        tail = self.log_tail()
+        # Tansu panics (and exits 0) when it cannot bind; say what that means.
+        hint = f"port {self.port} is already taken; " if "AddrInUse" in tail else ""
         return BrokerStartError(
             f"embedded broker on {self.bootstrap} exited at start (code {code}): "
-            f"{self.log_tail() or 'no output'}"
+            f"{hint}{tail or 'no output'}"
         )
 
     async def _wait_ready(self, timeout: float) -> None:
@@ -213,7 +233,7 @@ class EmbeddedBroker:
             return ""
         self._log.seek(0, os.SEEK_END)
         self._log.seek(max(0, self._log.tell() - chars))
-        return self._log.read().decode(errors="replace").strip()
+        return _ANSI.sub("", self._log.read().decode(errors="replace")).strip()
 
     def stop(self, grace: float = 5.0) -> None:
         """Stop the broker: SIGTERM, then SIGKILL after `grace` seconds; no orphan is left."""

@@ -50,7 +50,8 @@ def command(host: str | None, port: int | None, apply_topics_flag: bool) -> None
     try:
         broker.start()
         if specs:
-            settings = kafka.model_copy(update={"bootstrap": broker.bootstrap})
+            # Still "embedded" settings, so capping replication to 1 is not reported as drift.
+            settings = kafka.model_copy(update={"embedded_host": host, "embedded_port": port})
             echo_report(asyncio.run(apply_topics(settings, specs)))
         click.echo(f"broker ready on {broker.bootstrap} (Ctrl-C stops it; data is in memory)")
         while not stop.wait(0.5):

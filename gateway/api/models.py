@@ -1,0 +1,58 @@
+"""Response bodies of the API (request bodies are the wire contract in schemas/)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from schemas.derived import Alert, StatCell
+
+
+class AlertOut(Alert):
+    """An alert as a PCC operator sees it, with acknowledgement and escalation state."""
+
+    received_at: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+
+class AckIn(BaseModel):
+    """Optional note with an acknowledgement."""
+
+    note: str | None = Field(default=None, max_length=500)
+
+
+class EventResult(BaseModel):
+    """What happened to one submitted event."""
+
+    index: int
+    id: str | None
+    status: str = Field(examples=["accepted", "rejected"])
+    reason: str = Field(examples=["ok", "bad_signature"])
+    detail: str = ""
+
+
+class IngestOut(BaseModel):
+    """Per-event outcome of a submission."""
+
+    accepted: int
+    rejected: int
+    results: list[EventResult]
+
+
+class StatsOut(BaseModel):
+    """Statistics after disclosure control: suppressed cells have count null, display '<5'."""
+
+    period: str
+    measure: str
+    group_by: str
+    cells: list[StatCell]
+
+
+class Health(BaseModel):
+    """Liveness or readiness."""
+
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)

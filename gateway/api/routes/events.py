@@ -1,0 +1,102 @@
+"""`POST /v1/events`: authenticated ingest for systems that do not speak Kafka."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from gateway.api.deps import PublisherPrincipal, ServiceDep
+from gateway.api.models import EventResult, IngestOut
+from gateway.api.problems import PROBLEM_RESPONSES
+from gateway.service import SourceNotAllowedError
+from schemas.envelope import Envelope
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+_BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Envelope"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/Envelope"}},
+                    ]
+                },
+            },
+            "application/cloudevents+json": {"schema": {"$ref": "#/components/schemas/Envelope"}},
+            "application/cloudevents-batch+json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Envelope"}}
+            },
+        },
+    }
+}
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is {declared} bytes; the limit is {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise HTTPException(413, f"the body exceeds the limit of {limit} bytes")
+    return bytes(body)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=IngestOut,
+    responses={**PROBLEM_RESPONSES, 413: {"description": "Body or batch too large"}},
+    openapi_extra=_BODY_SCHEMA,
+    summary="Submit one signed envelope or an array of them",
+)
+async def create_events(
+    request: Request, service: ServiceDep, principal: PublisherPrincipal
+) -> IngestOut:
+    """Verify each envelope like the Verify stage and queue the accepted ones for Kafka.
+
+    The token's agency must be every event's source. Replaying a request is harmless: events
+    are identified by source and id.
+    """
+    raw = await _read_limited(request, service.settings.max_body_bytes)
+    try:
+        parsed: Any = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HTTPException(400, f"the body is not JSON: {exc}") from None
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if not items:
+        raise HTTPException(400, "the body is an empty array")
+    if len(items) > service.settings.max_events_per_request:
+        raise HTTPException(
+            413,
+            f"{len(items)} events; at most {service.settings.max_events_per_request} per request",
+        )
+    try:
+        results = service.ingest(items, principal)
+    except SourceNotAllowedError as exc:
+        raise HTTPException(403, str(exc)) from None
+    accepted = sum(r.status == "accepted" for r in results)
+    return IngestOut(
+        accepted=accepted,
+        rejected=len(results) - accepted,
+        results=[_result(r) for r in results],
+    )
+
+
+def _result(result: Any) -> EventResult:
+    return EventResult(
+        index=result.index,
+        id=result.id,
+        status=result.status,
+        reason=result.reason,
+        detail=result.detail,
+    )
+
+
+__all__ = ["Envelope", "router"]

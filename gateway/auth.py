@@ -1,0 +1,119 @@
+"""Bearer tokens: EdDSA-signed JWTs naming a role and what it is bound to."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from schemas.errors import WbxError
+from schemas.keys import load_private_key, write_private_key
+
+
+class TokenError(WbxError):
+    """A bearer token is missing, malformed, forged or expired."""
+
+
+class ForbiddenError(WbxError):
+    """An authenticated caller asked for something its role or binding does not allow."""
+
+
+class Role(StrEnum):
+    """Who a caller is."""
+
+    PUBLISHER = "publisher"
+    PCC_OPERATOR = "pcc_operator"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: role plus binding (agency, PCC or analyst name)."""
+
+    subject: str
+    role: Role
+    agency: str | None = None
+    pcc: str | None = None
+    analyst: str | None = None
+
+
+class TokenAuthority:
+    """Issues and checks tokens with one platform Ed25519 key."""
+
+    def __init__(self, private_key: Ed25519PrivateKey, issuer: str, audience: str) -> None:
+        self._private = private_key
+        self.public: Ed25519PublicKey = private_key.public_key()
+        self.issuer = issuer
+        self.audience = audience
+
+    @classmethod
+    def from_file(cls, path: Path, issuer: str, audience: str) -> TokenAuthority:
+        """Load the platform key, creating it (mode 0600) on first use."""
+        if not path.exists():
+            write_private_key(Ed25519PrivateKey.generate(), path)
+        return cls(load_private_key(path), issuer, audience)
+
+    def issue(
+        self,
+        role: Role,
+        *,
+        agency: str | None = None,
+        pcc: str | None = None,
+        analyst: str | None = None,
+        ttl: timedelta = timedelta(hours=12),
+        now: datetime | None = None,
+    ) -> str:
+        """A signed token for one role and binding."""
+        required = {Role.PUBLISHER: agency, Role.PCC_OPERATOR: pcc, Role.ANALYST: analyst}
+        if role in required and not required[role]:
+            raise ForbiddenError(f"a {role} token must be bound (--agency, --pcc or --analyst)")
+        moment = now or datetime.now(UTC)
+        subject = agency or pcc or analyst or "admin"
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": f"{role}:{subject}",
+            "role": role.value,
+            "iat": int(moment.timestamp()),
+            "nbf": int(moment.timestamp()) - 5,
+            "exp": int((moment + ttl).timestamp()),
+            "jti": str(uuid.uuid4()),
+        }
+        for name, value in (("agency", agency), ("pcc", pcc), ("analyst", analyst)):
+            if value:
+                claims[name] = value
+        return jwt.encode(claims, self._private, algorithm="EdDSA")
+
+    def check(self, token: str) -> Principal:
+        """The principal of a valid token; TokenError says why a token is refused."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.public,
+                algorithms=["EdDSA"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenError("the token has expired") from None
+        except jwt.InvalidTokenError as exc:
+            raise TokenError(f"the token is not valid: {exc}") from None
+        try:
+            role = Role(str(claims.get("role")))
+        except ValueError:
+            raise TokenError("the token names no known role") from None
+        return Principal(
+            subject=str(claims["sub"]),
+            role=role,
+            agency=claims.get("agency"),
+            pcc=claims.get("pcc"),
+            analyst=claims.get("analyst"),
+        )

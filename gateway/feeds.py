@@ -1,0 +1,127 @@
+"""Keeps the gateway's views in step with Kafka: replay each topic from the start, then follow."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+
+from gateway.views import PccAlerts, StatsView
+from schemas.derived import Alert, AlertAction, StatCell
+from schemas.settings import KafkaSettings
+from schemas.topics import ALERT_ACKS, STATS, alerts_topic
+
+logger = logging.getLogger(__name__)
+
+
+class Feeds:
+    """One consumer (no group: every instance reads everything) over alerts, actions, stats."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        alerts: dict[str, PccAlerts],
+        stats: StatsView,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.kafka = kafka
+        self.alerts = alerts
+        self.stats = stats
+        self.on_change = on_change
+        self.loaded = asyncio.Event()
+        self.pending_actions: list[AlertAction] = []
+        self._topic_pcc = {alerts_topic(pcc): pcc for pcc in alerts}
+
+    async def run(self) -> None:
+        """Replay and follow the topics until cancelled; reconnects after broker errors."""
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except (KafkaError, OSError) as exc:
+                logger.warning("gateway feed lost the broker (%s); retrying", exc)
+                await asyncio.sleep(1.0)
+
+    async def _consume(self) -> None:
+        consumer = AIOKafkaConsumer(
+            enable_auto_commit=False, auto_offset_reset="earliest", **self.kafka.client_options()
+        )
+        await consumer.start()
+        try:
+            await consumer.topics()
+            names = [*self._topic_pcc, ALERT_ACKS, STATS]
+            partitions = [
+                TopicPartition(name, p)
+                for name in names
+                for p in sorted(consumer.partitions_for_topic(name) or ())
+            ]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            end = await consumer.end_offsets(partitions)
+            behind = {tp for tp in partitions if end[tp] > 0}
+            if not behind:
+                self.loaded.set()
+            while True:
+                batch = await consumer.getmany(timeout_ms=200)
+                for tp, messages in batch.items():
+                    for message in messages:
+                        self._dispatch(tp.topic, message.value, message.timestamp)
+                if behind:
+                    behind = {tp for tp in behind if await consumer.position(tp) < end[tp]}
+                    if not behind:
+                        self._apply_pending_actions()
+                        self.loaded.set()
+                        logger.info("gateway views loaded from Kafka")
+                if batch and self.on_change is not None:
+                    self.on_change()
+        finally:
+            await consumer.stop()
+
+    def _dispatch(self, topic: str, value: bytes | None, timestamp_ms: int) -> None:
+        if value is None:
+            return
+        try:
+            if topic == STATS:
+                self.stats.apply(StatCell.model_validate_json(value))
+            elif topic == ALERT_ACKS:
+                action = AlertAction.model_validate_json(value)
+                view = self.alerts.get(action.pcc)
+                # An action can arrive before the alert it names when topics interleave.
+                if view is not None and not view.apply_action(action):
+                    self.pending_actions.append(action)
+            else:
+                received = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+                self.alerts[self._topic_pcc[topic]].apply_alert(
+                    Alert.model_validate_json(value), received
+                )
+                self._apply_pending_actions()
+        except ValidationError as exc:
+            logger.warning("unreadable record on %s ignored: %s", topic, exc.errors()[:1])
+
+    def _apply_pending_actions(self) -> None:
+        if not self.pending_actions:
+            return
+        still: list[AlertAction] = []
+        for action in self.pending_actions:
+            view = self.alerts.get(action.pcc)
+            if view is None or action.alert_id not in view.alerts:
+                still.append(action)
+            else:
+                view.apply_action(action)
+        self.pending_actions = still[-1000:]
+
+
+def describe(feed: Feeds) -> dict[str, Any]:
+    """Numbers for readiness and the status line."""
+    return {
+        "loaded": feed.loaded.is_set(),
+        "alerts": sum(len(v.alerts) for v in feed.alerts.values()),
+        "stat_cells": len(feed.stats.cells),
+    }

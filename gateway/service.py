@@ -1,0 +1,211 @@
+"""The gateway's work behind the HTTP layer: ingest, alert actions, escalation, readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from gateway import metrics
+from gateway.auth import Principal, TokenAuthority
+from gateway.feeds import Feeds
+from gateway.settings import GatewaySettings
+from gateway.views import AlertState, PccAlerts, StatsView, escalation_for
+from producers.outbox import Outbox
+from producers.publisher import Forwarder
+from producers.settings import PublisherSettings
+from schemas.derived import AlertAction, derived_id
+from schemas.envelope import agency_of
+from schemas.errors import WbxError
+from schemas.reference import load_reference
+from schemas.settings import ContractSettings, KafkaSettings
+from schemas.topics import ALERT_ACKS, INGEST, STATS, alerts_topic
+from schemas.verification import Verifier
+from schemas.vocab import ImpactLevel
+
+logger = logging.getLogger(__name__)
+
+
+class AlertNotFoundError(WbxError):
+    """No alert with that id is in the caller's PCC view."""
+
+
+class SourceNotAllowedError(WbxError):
+    """An event's source is not the agency the caller's token is bound to."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """The outcome for one submitted event."""
+
+    index: int
+    id: str | None
+    status: str
+    reason: str
+    detail: str = ""
+
+
+class GatewayService:
+    """Owns the views, the feed consumer, the forwarder to Kafka and the escalation loop."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings | None = None,
+        kafka: KafkaSettings | None = None,
+        contract: ContractSettings | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings or GatewaySettings()
+        self.kafka = kafka or KafkaSettings()
+        contract = contract or ContractSettings()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.reference = load_reference(contract.reference_file)
+        self.authority = TokenAuthority.from_file(
+            self.settings.token_key_file, self.settings.issuer, self.settings.audience
+        )
+        self.verifier = Verifier.from_settings(contract)
+        self.alerts = {
+            pcc: PccAlerts(self.settings.alerts_per_pcc, self.settings.stream_backlog)
+            for pcc in sorted(self.reference.pccs)
+        }
+        self.stats = StatsView()
+        self.feeds = Feeds(self.kafka, self.alerts, self.stats)
+        outbox = Outbox(self.settings.outbox_dir / "gateway.sqlite3", 1_000_000)
+        self.forwarder = Forwarder(outbox, self.kafka, PublisherSettings(), name="gateway")
+        self._producer: AIOKafkaProducer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start following Kafka, forwarding accepted events and escalating."""
+        await self.forwarder.start()
+        self._tasks = [
+            asyncio.create_task(self.feeds.run(), name="gateway-feeds"),
+            asyncio.create_task(self._escalate_forever(), name="gateway-escalation"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop background work (queued events stay in the outbox)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.forwarder.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    def ingest(self, items: list[Any], principal: Principal) -> list[IngestResult]:
+        """Verify each envelope like the Verify stage and queue the accepted ones."""
+        for index, item in enumerate(items):
+            source = item.get("source") if isinstance(item, dict) else None
+            if isinstance(source, str):
+                try:
+                    agency = agency_of(source)
+                except ValueError:
+                    continue  # reported per event as malformed below
+                if agency != principal.agency:
+                    raise SourceNotAllowedError(
+                        f"event {index} has source {source}; this token may publish only as "
+                        f"urn:wbx:agency:{principal.agency}"
+                    )
+        results = []
+        for index, item in enumerate(items):
+            verdict = self.verifier.verify_object(item)
+            event_id = item.get("id") if isinstance(item, dict) else None
+            ident = event_id if isinstance(event_id, str) else None
+            metrics.INGEST.labels(verdict.reason.value).inc()
+            if not verdict.ok:
+                results.append(
+                    IngestResult(index, ident, "rejected", verdict.reason.value, verdict.detail)
+                )
+                continue
+            queued = self.forwarder.enqueue_signed(item)
+            results.append(
+                IngestResult(index, ident, "accepted", "ok", "" if queued.new else "already queued")
+            )
+        return results
+
+    async def missing_topics(self) -> list[str]:
+        """Topics the gateway needs that the broker lacks (raises when unreachable)."""
+        needed = [ALERT_ACKS, INGEST, STATS, *(alerts_topic(p) for p in self.alerts)]
+        admin = AIOKafkaAdminClient(request_timeout_ms=3000, **self.kafka.client_options())
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+        finally:
+            await admin.close()
+        return [name for name in needed if name not in existing]
+
+    def view(self, pcc: str) -> PccAlerts:
+        """The alert view of one PCC."""
+        return self.alerts[pcc]
+
+    async def acknowledge(self, pcc: str, alert_id: str, by: str, note: str | None) -> AlertState:
+        """Record who acknowledged an alert, for every instance and the audit trail."""
+        view = self.alerts[pcc]
+        state = view.alerts.get(alert_id)
+        if state is None:
+            raise AlertNotFoundError(f"alert {alert_id} is not in the view of {pcc}")
+        if state.acknowledged_at is not None:
+            return state
+        now = self.clock()
+        action = AlertAction(
+            action_id=derived_id("acknowledge", alert_id),
+            action="acknowledge",
+            alert_id=alert_id,
+            pcc=pcc,
+            by=by,
+            at=now,
+            note=note,
+        )
+        await self._send_action(action)
+        view.apply_action(action)
+        metrics.ACK_SECONDS.observe(max(0.0, (now - state.received_at).total_seconds()))
+        return state
+
+    async def escalate_due(self) -> int:
+        """Escalate every unacknowledged alert past its deadline; returns how many."""
+        limits = {
+            ImpactLevel.HIGH: self.settings.escalate_high_after,
+            ImpactLevel.CRITICAL: self.settings.escalate_critical_after,
+        }
+        now = self.clock()
+        count = 0
+        for view in self.alerts.values():
+            for state in view.due_for_escalation(now, limits):
+                action = escalation_for(state, now)
+                await self._send_action(action)
+                view.apply_action(action)
+                count += 1
+        return count
+
+    async def _escalate_forever(self) -> None:
+        await self.feeds.loaded.wait()
+        while True:
+            try:
+                await self.escalate_due()
+            except Exception:
+                logger.exception("escalation pass failed; retrying")
+            await asyncio.sleep(self.settings.escalation_check_interval)
+
+    async def _send_action(self, action: AlertAction) -> None:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                acks="all",
+                enable_idempotence=self.kafka.use_idempotence,
+                **self.kafka.client_options(),
+            )
+            await producer.start()
+            self._producer = producer
+        await self._producer.send_and_wait(
+            ALERT_ACKS, key=action.alert_id.encode(), value=action.model_dump_json().encode()
+        )

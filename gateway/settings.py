@@ -1,0 +1,33 @@
+"""Settings of the HTTP gateway (env prefix WBX_GATEWAY_)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    """How the gateway listens, authenticates and keeps its views."""
+
+    model_config = SettingsConfigDict(env_prefix="WBX_GATEWAY_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    token_key_file: Path = Field(
+        default=Path("var/gateway/token-key.pem"),
+        description="Ed25519 private key that signs bearer tokens (created on first use)",
+    )
+    issuer: str = "urn:wbx:gateway"
+    audience: str = "urn:wbx"
+    token_default_ttl: timedelta = timedelta(hours=12)
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    max_events_per_request: int = Field(default=500, gt=0)
+    escalate_high_after: timedelta = timedelta(minutes=10)
+    escalate_critical_after: timedelta = timedelta(minutes=2)
+    escalation_check_interval: float = Field(default=1.0, gt=0)
+    alerts_per_pcc: int = Field(default=10_000, gt=0, description="bounded in-memory view")
+    stream_backlog: int = Field(default=5_000, gt=0, description="events kept for SSE resume")
+    outbox_dir: Path = Path("var/gateway/outbox")

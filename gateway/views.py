@@ -1,0 +1,172 @@
+"""In-memory views the gateway serves, rebuilt from Kafka topics at start and kept live.
+
+Alerts: per PCC, the latest revision of each alert with its acknowledgement and escalation
+state, plus a bounded log of changes numbered per PCC for Server-Sent Events resume.
+Statistics: the latest value of every cell of the compacted stats topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from schemas.derived import (
+    Alert,
+    AlertAction,
+    AlertStatus,
+    Dimension,
+    Measure,
+    Period,
+    StatCell,
+    derived_id,
+)
+from schemas.vocab import ImpactLevel
+
+
+@dataclass
+class AlertState:
+    """What an operator sees of one alert."""
+
+    alert: Alert
+    status: AlertStatus
+    received_at: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form served by the API and the stream."""
+        body = self.alert.model_dump(mode="json")
+        body.update(
+            status=self.status.value,
+            received_at=self.received_at.isoformat(),
+            acknowledged_by=self.acknowledged_by,
+            acknowledged_at=self.acknowledged_at.isoformat() if self.acknowledged_at else None,
+            escalated_at=self.escalated_at.isoformat() if self.escalated_at else None,
+        )
+        return body
+
+
+class PccAlerts:
+    """The alert view of one PCC and its change log for streaming."""
+
+    def __init__(self, capacity: int, backlog: int) -> None:
+        self.capacity = capacity
+        self.alerts: OrderedDict[str, AlertState] = OrderedDict()
+        self.log: deque[tuple[int, dict[str, Any]]] = deque(maxlen=backlog)
+        self.seq = 0
+        self.subscribers: set[asyncio.Queue[tuple[int, dict[str, Any]]]] = set()
+        self.actions: set[str] = set()
+
+    def _changed(self, state: AlertState) -> None:
+        self.seq += 1
+        entry = (self.seq, state.as_json())
+        self.log.append(entry)
+        for queue in list(self.subscribers):
+            if queue.full():
+                self.subscribers.discard(queue)  # a stalled client reconnects with Last-Event-ID
+            else:
+                queue.put_nowait(entry)
+
+    def apply_alert(self, alert: Alert, received_at: datetime) -> None:
+        """A new alert or a newer revision of a known one."""
+        current = self.alerts.get(alert.id)
+        if current is not None and current.alert.revision >= alert.revision:
+            return
+        if current is None:
+            state = AlertState(alert, AlertStatus.OPEN, received_at)
+            self.alerts[alert.id] = state
+            while len(self.alerts) > self.capacity:
+                self.alerts.popitem(last=False)
+        else:
+            current.alert = alert
+            state = current
+        self._changed(state)
+
+    def apply_action(self, action: AlertAction) -> bool:
+        """Apply an acknowledgement or escalation once; False if unknown or already applied."""
+        state = self.alerts.get(action.alert_id)
+        if state is None or action.action_id in self.actions:
+            return False
+        self.actions.add(action.action_id)
+        if action.action == "acknowledge":
+            if state.acknowledged_at is not None:
+                return False
+            state.status = AlertStatus.ACKNOWLEDGED
+            state.acknowledged_by = action.by
+            state.acknowledged_at = action.at
+        else:
+            if state.acknowledged_at is not None or state.escalated_at is not None:
+                return False
+            state.status = AlertStatus.ESCALATED
+            state.escalated_at = action.at
+        self._changed(state)
+        return True
+
+    def due_for_escalation(
+        self, now: datetime, after: dict[ImpactLevel, timedelta]
+    ) -> list[AlertState]:
+        """Unacknowledged alerts whose severity's deadline has passed and that are not escalated."""
+        due = []
+        for state in self.alerts.values():
+            limit = after.get(state.alert.severity)
+            if limit is None or state.acknowledged_at or state.escalated_at:
+                continue
+            if now - state.received_at >= limit:
+                due.append(state)
+        return due
+
+    def since(self, last_seq: int) -> list[tuple[int, dict[str, Any]]]:
+        """Changes after `last_seq` still in the backlog (for resuming a stream)."""
+        return [entry for entry in self.log if entry[0] > last_seq]
+
+
+def escalation_for(state: AlertState, now: datetime) -> AlertAction:
+    """The escalation action of an alert; its id is the same on every gateway instance."""
+    return AlertAction(
+        action_id=derived_id("escalate", state.alert.id),
+        action="escalate",
+        alert_id=state.alert.id,
+        pcc=state.alert.pcc,
+        by="gateway",
+        at=now,
+    )
+
+
+class StatsView:
+    """The latest published value of every statistics cell."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, StatCell] = {}
+
+    def apply(self, cell: StatCell) -> None:
+        """Keep the newest value of a cell (the topic is compacted to the same)."""
+        self.cells[cell.key] = cell
+
+    def query(
+        self,
+        period: Period,
+        measure: Measure,
+        group_by: Dimension,
+        *,
+        values: Iterable[str] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[StatCell]:
+        """Cells of one breakdown, optionally restricted to values and a date range."""
+        wanted = set(values) if values else None
+        rows = [
+            c
+            for c in self.cells.values()
+            if c.period is period
+            and c.measure is measure
+            and c.dimension is group_by
+            and (wanted is None or c.value in wanted)
+            and (start is None or c.window_start >= start)
+            and (end is None or c.window_start <= end)
+        ]
+        return sorted(rows, key=lambda c: (c.window_start, c.value))

@@ -1,0 +1,31 @@
+"""`wbx gateway`: serve the HTTP API with uvicorn."""
+
+from __future__ import annotations
+
+import click
+
+from gateway.settings import GatewaySettings
+from schemas.errors import WbxError
+
+
+@click.command("gateway")
+@click.option("--host", default=None, help="Listen address (default WBX_GATEWAY_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default WBX_GATEWAY_PORT).")
+def command(host: str | None, port: int | None) -> None:
+    """Run the gateway: ingest API, PCC alert feed, analyst statistics."""
+    import uvicorn
+
+    from gateway.api.main import create_app
+
+    settings = GatewaySettings()
+    try:
+        app = create_app()
+    except WbxError as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
