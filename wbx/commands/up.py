@@ -1,0 +1,129 @@
+"""`wbx up [--demo]`: the whole platform in one command (what `make run` runs)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from consumers.settings import WorkerSettings
+from gateway.auth import Role, TokenAuthority
+from gateway.settings import GatewaySettings
+from schemas.errors import WbxError
+from schemas.settings import KafkaSettings
+from wbx.broker import BrokerUnreachableError, EmbeddedBroker, wait_for_broker
+from wbx.up import Platform, StartupError, apply_plan, read_status, require_free, wait_http
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def demo_keys(keys_dir: Path) -> Path:
+    """Create (or reuse) the simulator's agency keys; returns the registry that lists them."""
+    from producers.simulate import SimKeys
+
+    return SimKeys.load_or_create(keys_dir).registry_path
+
+
+def print_tokens(gateway: GatewaySettings, pccs: list[str]) -> None:
+    """Ready-to-paste demo tokens: one operator per PCC, one analyst, one publisher."""
+    authority = TokenAuthority.from_file(gateway.token_key_file, gateway.issuer, gateway.audience)
+    base = f"http://{gateway.host}:{gateway.port}"
+    click.echo(f"\nWBX is up. Gateway: {base}  (API docs: {base}/docs)\n")
+    for pcc in pccs:
+        token = authority.issue(Role.PCC_OPERATOR, pcc=pcc)
+        click.echo(
+            f"# operator of {pcc}\ncurl -H 'Authorization: Bearer {token}' {base}/v1/alerts\n"
+        )
+    token = authority.issue(Role.ANALYST, analyst="demo-analyst")
+    click.echo(
+        f"# analyst\ncurl -H 'Authorization: Bearer {token}' "
+        f"'{base}/v1/stats?group_by=nationality'\n"
+    )
+    token = authority.issue(Role.PUBLISHER, agency="RS-BP")
+    click.echo(f"# publisher RS-BP (POST signed envelopes to {base}/v1/events)\n{token}\n")
+
+
+@click.command("up")
+@click.option("--demo", is_flag=True, help="Also run the simulator and print demo tokens.")
+@click.option("--rate", default=2.0, show_default=True, help="Demo events per second.")
+@click.option(
+    "--var", "var_dir", default="var/up", show_default=True, type=click.Path(path_type=Path)
+)
+def command(demo: bool, rate: float, var_dir: Path) -> None:
+    """Start broker (unless a cluster is named), topics, worker, gateway; Ctrl-C stops all."""
+    kafka, gateway, worker = KafkaSettings(), GatewaySettings(), WorkerSettings()
+    platform = Platform(var_dir)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        require_free(gateway.host, gateway.port, "gateway", "WBX_GATEWAY_PORT")
+        require_free("127.0.0.1", worker.metrics_port, "worker metrics", "WBX_WORKER_METRICS_PORT")
+        if kafka.embedded:
+            require_free(
+                kafka.embedded_host,
+                kafka.embedded_port,
+                "embedded broker",
+                "WBX_KAFKA_EMBEDDED_PORT",
+            )
+            platform.broker = EmbeddedBroker(kafka.embedded_host, kafka.embedded_port)
+            platform.broker.start()
+            click.echo(f"embedded broker on {platform.broker.bootstrap} (memory only)")
+        else:
+            asyncio.run(wait_for_broker(kafka.bootstrap_servers, 15))
+            click.echo(f"using the Kafka cluster at {kafka.bootstrap_servers}")
+        apply_plan(kafka)
+        env: dict[str, str] = {}
+        if demo:
+            env["WBX_KEY_REGISTRY"] = str(demo_keys(var_dir / "sim-keys"))
+        platform.spawn("worker", ["worker"], env)
+        platform.spawn("gateway", ["gateway"], env)
+        wait_http(f"http://{gateway.host}:{gateway.port}/readyz", 120, platform)
+        if demo:
+            sim_args = [
+                "simulate",
+                "--rate",
+                str(rate),
+                "--duration",
+                "30d",
+                "--keys-dir",
+                str(var_dir / "sim-keys"),
+            ]
+            platform.spawn("simulator", sim_args, env)
+            from schemas.reference import load_reference
+            from schemas.settings import ContractSettings
+
+            print_tokens(gateway, sorted(load_reference(ContractSettings().reference_file).pccs))
+        click.echo(f"logs in {var_dir / 'logs'}; Ctrl-C stops everything")
+        _watch(platform, f"http://127.0.0.1:{worker.metrics_port}/metrics")
+    except (StartupError, BrokerUnreachableError, WbxError) as exc:
+        click.echo(f"\nwbx up: {exc}", err=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        click.echo("\nstopping...")
+    finally:
+        platform.stop()
+        click.echo("stopped: every process ended and its port was released")
+
+
+def _watch(platform: Platform, metrics_url: str) -> None:
+    """Print one live status line until interrupted."""
+    previous, then = None, time.monotonic()
+    while True:
+        time.sleep(2)
+        platform.check_children()
+        status = read_status(metrics_url)
+        now = time.monotonic()
+        if status is None:
+            continue
+        rate = 0.0 if previous is None else (status.events_in - previous) / (now - then)
+        previous, then = status.events_in, now
+        click.echo(
+            f"\rin {status.events_in:>8.0f} ({rate:5.1f}/s)  quarantined {status.quarantined:>6.0f}"
+            f"  alerts {status.alerts:>6.0f}  lag {status.lag:>5.0f}   ",
+            nl=False,
+        )
