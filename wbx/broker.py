@@ -208,17 +208,20 @@ class EmbeddedBroker:
         )
 
     async def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not port_in_use(self.host, self.port):
-            if not self.running:
-                raise self._exited_error()
-            if time.monotonic() > deadline:
-                raise BrokerStartError(
-                    f"embedded broker did not listen on {self.bootstrap} within {timeout:g}s"
-                )
-            await asyncio.sleep(0.02)
+        # Race readiness against the process: a broker that dies must fail the start at once,
+        # even while something else on the port keeps the metadata probe waiting.
+        ready = asyncio.ensure_future(wait_for_broker(self.bootstrap, timeout))
+        died = asyncio.ensure_future(self._until_exit())
         try:
-            await wait_for_broker(self.bootstrap, max(1.0, deadline - time.monotonic()))
+            await asyncio.wait({ready, died}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (ready, died):
+                task.cancel()
+            await asyncio.gather(ready, died, return_exceptions=True)
+        if died.done() and not died.cancelled():
+            raise self._exited_error()
+        try:
+            ready.result()
         except BrokerUnreachableError as exc:
             raise BrokerStartError(f"embedded broker never answered: {exc}") from exc
         # Tansu exits (with code 0) when its port was taken meanwhile; then whatever answered
@@ -226,6 +229,10 @@ class EmbeddedBroker:
         await asyncio.sleep(0.05)
         if not self.running:
             raise self._exited_error()
+
+    async def _until_exit(self) -> None:
+        while self.running:
+            await asyncio.sleep(0.02)
 
     def log_tail(self, chars: int = 800) -> str:
         """The end of the broker's output (for error messages)."""

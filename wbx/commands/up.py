@@ -27,7 +27,7 @@ def demo_keys(keys_dir: Path) -> Path:
     """Create (or reuse) the simulator's agency keys; returns the registry that lists them."""
     from producers.simulate import SimKeys
 
-    return SimKeys.load_or_create(keys_dir).registry_path
+    return Path(SimKeys.load_or_create(keys_dir).registry_path)
 
 
 def print_tokens(gateway: GatewaySettings, pccs: list[str]) -> None:
