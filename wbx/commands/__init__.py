@@ -21,6 +21,7 @@ _MODULES = (
     "tokens",
     "gateway",
     "up",
+    "bench",
 )
 
 
