@@ -7,6 +7,7 @@ same alerts and revisions (that is how a restart avoids sending an alert twice).
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,6 +69,49 @@ def alert_event(record: SharedRecord) -> AlertEvent:
     )
 
 
+class _SurgeCounts:
+    """Persons apprehended on one section: the last `window`, and the baseline before it.
+
+    Records mostly arrive in time order, so two deques with running sums give O(1)
+    amortised updates; a late record falls back to counting the deques exactly.
+    """
+
+    def __init__(self, window: timedelta, baseline: timedelta) -> None:
+        self.window = window
+        self.baseline_span = baseline
+        self.recent: deque[tuple[datetime, int]] = deque()
+        self.older: deque[tuple[datetime, int]] = deque()
+        self.recent_sum = 0
+        self.older_sum = 0
+        self.latest: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self.recent) + len(self.older)
+
+    def add(self, moment: datetime, persons: int) -> tuple[int, int]:
+        """Record one apprehension; the (recent, baseline) sums as of `moment`."""
+        if self.latest is not None and moment < self.latest:
+            self.recent.append((moment, persons))
+            self.recent_sum += persons
+            items = [*self.older, *self.recent]
+            split, start = moment - self.window, moment - self.window - self.baseline_span
+            recent = sum(n for t, n in items if split < t <= moment)
+            return recent, sum(n for t, n in items if start < t <= split)
+        self.latest = moment
+        self.recent.append((moment, persons))
+        self.recent_sum += persons
+        split = moment - self.window
+        while self.recent and self.recent[0][0] <= split:
+            item = self.recent.popleft()
+            self.recent_sum -= item[1]
+            self.older.append(item)
+            self.older_sum += item[1]
+        start = split - self.baseline_span
+        while self.older and self.older[0][0] <= start:
+            self.older_sum -= self.older.popleft()[1]
+        return self.recent_sum, self.older_sum
+
+
 def _bucket(moment: datetime, hours: float) -> datetime:
     size = hours * 3600
     return datetime.fromtimestamp((moment.timestamp() // size) * size, tz=moment.tzinfo)
@@ -80,8 +124,10 @@ class Router:
         self.rules = rules
         self.reference = reference
         self.alerts: dict[str, tuple[Alert, datetime]] = {}
-        self.surge: dict[str, deque[tuple[datetime, int]]] = defaultdict(deque)
+        self.surge: dict[str, _SurgeCounts] = {}
         self.sightings: dict[str, list[tuple[datetime, str, AlertEvent]]] = defaultdict(list)
+        self._sighting_order: deque[tuple[datetime, str]] = deque()
+        self._alert_expiry: list[tuple[datetime, str]] = []
         self.unrouted: list[tuple[str, str]] = []
         self.latest: datetime | None = None
 
@@ -126,15 +172,11 @@ class Router:
         return None
 
     def _surge(self, rule: RuleConfig, record: SharedRecord, bucket: datetime) -> Trigger | None:
-        history = self.surge[record.border_section]
-        persons = max(1, int(record.data.get("group_size", 1)))
-        history.append((record.time, persons))
         window = timedelta(hours=rule.window_hours)
-        split = record.time - window
-        start = split - timedelta(days=rule.baseline_days)
-        recent = sum(n for t, n in history if split < t <= record.time)
-        baseline = sum(n for t, n in history if start < t <= split)
-        rate = baseline / (timedelta(days=rule.baseline_days) / window)
+        baseline_span = timedelta(days=rule.baseline_days)
+        counts = self.surge.setdefault(record.border_section, _SurgeCounts(window, baseline_span))
+        recent, baseline = counts.add(record.time, max(1, int(record.data.get("group_size", 1))))
+        rate = baseline / (baseline_span / window)
         if recent >= rule.min_count and recent > rule.multiplier * rate:
             return Trigger(rule, record.border_section, bucket)
         return None
@@ -153,6 +195,7 @@ class Router:
                 bucket = _bucket(first[0], rule.merge_window_hours)
                 trigger = Trigger(rule, pseudonym, bucket, (first[2],))
             seen.append((record.time, participant, event))
+            self._sighting_order.append((record.time, pseudonym))
         return trigger
 
     def _emit(self, trigger: Trigger, record: SharedRecord, event: AlertEvent) -> list[Alert]:
@@ -199,42 +242,37 @@ class Router:
                         "events": [*previous.events, event],
                     }
                 )
+            if current is None:
+                heapq.heappush(self._alert_expiry, (expires, alert_id))
             self.alerts[alert_id] = (alert, expires)
             out.append(alert)
         return out
 
     def _evict(self) -> None:
+        """Drop state that can no longer matter, amortised O(1) per record."""
         if self.latest is None:
             return
         now = self.latest
-        for key in [k for k, (_, until) in self.alerts.items() if until < now]:
-            del self.alerts[key]
-        horizon = max(
-            (
-                timedelta(days=r.baseline_days) + timedelta(hours=r.window_hours)
-                for r in self.rules
-                if r.kind == "surge"
-            ),
-            default=timedelta(0),
-        )
-        for history in self.surge.values():
-            while history and history[0][0] < now - horizon:
-                history.popleft()
+        while self._alert_expiry and self._alert_expiry[0][0] < now:
+            _, alert_id = heapq.heappop(self._alert_expiry)
+            self.alerts.pop(alert_id, None)
         sight = max(
             (timedelta(hours=r.window_hours) for r in self.rules if r.kind == "secondary_movement"),
             default=timedelta(0),
         )
-        for key in list(self.sightings):
-            kept = [s for s in self.sightings[key] if s[0] >= now - sight]
+        cutoff = now - sight
+        while self._sighting_order and self._sighting_order[0][0] < cutoff:
+            _, pseudonym = self._sighting_order.popleft()
+            kept = [s for s in self.sightings.get(pseudonym, []) if s[0] >= cutoff]
             if kept:
-                self.sightings[key] = kept
+                self.sightings[pseudonym] = kept
             else:
-                del self.sightings[key]
+                self.sightings.pop(pseudonym, None)
 
     def state_size(self) -> int:
         """Entries held in all state (for tests of boundedness)."""
         return (
             len(self.alerts)
-            + sum(map(len, self.surge.values()))
+            + sum(len(c) for c in self.surge.values())
             + sum(map(len, self.sightings.values()))
         )
