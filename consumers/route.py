@@ -69,6 +69,17 @@ def alert_event(record: SharedRecord) -> AlertEvent:
     )
 
 
+MAX_LISTED = 20
+
+
+@dataclass(slots=True)
+class _Open:
+    """An alert still open for merging: the latest revision sent and the events behind it."""
+
+    alert: Alert
+    keys: set[tuple[str, str]]
+
+
 class _SurgeCounts:
     """Persons apprehended on one section: the last `window`, and the baseline before it.
 
@@ -123,7 +134,7 @@ class Router:
     def __init__(self, rules: list[RuleConfig], reference: ReferenceData) -> None:
         self.rules = rules
         self.reference = reference
-        self.alerts: dict[str, tuple[Alert, datetime]] = {}
+        self.alerts: dict[str, _Open] = {}
         self.surge: dict[str, _SurgeCounts] = {}
         self.sightings: dict[str, list[tuple[datetime, str, AlertEvent]]] = defaultdict(list)
         self._sighting_order: deque[tuple[datetime, str]] = deque()
@@ -225,27 +236,33 @@ class Router:
                     handling=record.handling,
                     retain_until=record.retain_until,
                     events=events,
+                    event_count=len(events),
                 )
-            else:
-                previous = current[0]
-                known = {(e.source, e.event_id) for e in previous.events}
-                if (event.source, event.event_id) in known:
-                    continue  # a redelivery: nothing new to say
-                alert = previous.model_copy(
-                    update={
-                        "revision": previous.revision + 1,
-                        "time": max(previous.time, record.time),
-                        "handling": max(
-                            previous.handling, record.handling, key=_HANDLING_ORDER.index
-                        ),
-                        "retain_until": min(previous.retain_until, record.retain_until),
-                        "events": [*previous.events, event],
-                    }
-                )
-            if current is None:
                 heapq.heappush(self._alert_expiry, (expires, alert_id))
-            self.alerts[alert_id] = (alert, expires)
-            out.append(alert)
+                self.alerts[alert_id] = _Open(alert, {(e.source, e.event_id) for e in events})
+                out.append(alert)
+                continue
+            key = (event.source, event.event_id)
+            if key in current.keys:
+                continue  # a redelivery: nothing new to say
+            current.keys.add(key)
+            count = len(current.keys)
+            # Operators need to see an alert grow, not a revision per event: every event up
+            # to MAX_LISTED, then only at each doubling (a surge of 1,000 makes ~6 more).
+            if count > MAX_LISTED and count & (count - 1):
+                continue
+            previous = current.alert
+            current.alert = previous.model_copy(
+                update={
+                    "revision": previous.revision + 1,
+                    "time": max(previous.time, record.time),
+                    "handling": max(previous.handling, record.handling, key=_HANDLING_ORDER.index),
+                    "retain_until": min(previous.retain_until, record.retain_until),
+                    "events": [*previous.events, event][-MAX_LISTED:],
+                    "event_count": count,
+                }
+            )
+            out.append(current.alert)
         return out
 
     def _evict(self) -> None:

@@ -184,7 +184,8 @@ class Alert(WireModel):
     title: str
     handling: Handling
     retain_until: AwareDatetime
-    events: list[AlertEvent]
+    events: list[AlertEvent] = Field(description="the events behind it (the latest 20 at most)")
+    event_count: int = Field(default=1, ge=1, description="how many events are behind it")
 
 
 def window_bounds(period: Period, day: date) -> tuple[date, date]:
