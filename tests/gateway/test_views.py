@@ -1,0 +1,137 @@
+"""The gateway's in-memory views: alert revisions, actions, escalation, stream backlog, stats."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from gateway.views import PccAlerts, StatsView, escalation_for
+from schemas.derived import Alert, AlertAction, AlertEvent, Dimension, Measure, Period, StatCell
+from schemas.vocab import ImpactLevel
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+LIMITS = {ImpactLevel.HIGH: timedelta(minutes=10), ImpactLevel.CRITICAL: timedelta(minutes=2)}
+
+
+def alert(severity: str = "high", revision: int = 1, alert_id: str | None = None) -> Alert:
+    event = AlertEvent(
+        event_id=str(uuid.uuid4()),
+        source="urn:wbx:agency:BA-BP",
+        type="wbx.border_incident.death_or_missing_person",
+        time=NOW,
+        border_section="BA-ME",
+    )
+    return Alert(
+        id=alert_id or str(uuid.uuid4()),
+        revision=revision,
+        rule="death_or_missing",
+        severity=severity,
+        border_section="BA-ME",
+        pcc="pcc-trebinje",
+        time=NOW,
+        raised_at=NOW,
+        title="t",
+        handling="H2",
+        retain_until=NOW + timedelta(days=1),
+        events=[event],
+    )
+
+
+def ack(alert_id: str, action: str = "acknowledge", at: datetime = NOW) -> AlertAction:
+    return AlertAction(
+        action_id=f"{action}-{alert_id}",
+        action=action,
+        alert_id=alert_id,
+        pcc="pcc-trebinje",
+        by="op",
+        at=at,
+    )
+
+
+def test_newer_revisions_replace_older_ones_and_old_ones_are_ignored():
+    view = PccAlerts(100, 100)
+    first = alert()
+    view.apply_alert(first, NOW)
+    view.apply_alert(alert(revision=3, alert_id=first.id), NOW)
+    view.apply_alert(alert(revision=2, alert_id=first.id), NOW)
+    assert view.alerts[first.id].alert.revision == 3
+    assert view.seq == 2
+
+
+def test_view_is_bounded():
+    view = PccAlerts(3, 100)
+    for _ in range(5):
+        view.apply_alert(alert(), NOW)
+    assert len(view.alerts) == 3
+
+
+def test_acknowledgement_applies_once_and_blocks_escalation():
+    view = PccAlerts(100, 100)
+    item = alert("critical")
+    view.apply_alert(item, NOW)
+    assert view.apply_action(ack(item.id))
+    assert not view.apply_action(ack(item.id))
+    assert view.alerts[item.id].status.value == "acknowledged"
+    assert view.due_for_escalation(NOW + timedelta(hours=1), LIMITS) == []
+
+
+def test_escalation_deadlines_per_severity():
+    view = PccAlerts(100, 100)
+    critical, high, low = alert("critical"), alert("high"), alert("low")
+    for item in (critical, high, low):
+        view.apply_alert(item, NOW)
+
+    def due(minutes):
+        return {
+            s.alert.id for s in view.due_for_escalation(NOW + timedelta(minutes=minutes), LIMITS)
+        }
+
+    assert due(1) == set()
+    assert due(2) == {critical.id}
+    assert due(10) == {critical.id, high.id}
+    state = view.alerts[critical.id]
+    assert view.apply_action(escalation_for(state, NOW + timedelta(minutes=2)))
+    assert state.status.value == "escalated"
+    assert due(10) == {high.id}
+
+
+def test_stream_backlog_resumes_after_a_given_id():
+    view = PccAlerts(100, 2)
+    ids = [alert() for _ in range(3)]
+    for item in ids:
+        view.apply_alert(item, NOW)
+    assert [body["id"] for _, body in view.since(1)] == [ids[1].id, ids[2].id]
+    assert [seq for seq, _ in view.since(0)] == [2, 3]  # the backlog is bounded
+
+
+def test_stats_query_filters_by_breakdown_values_and_dates():
+    view = StatsView()
+    for day, value, count in ((date(2026, 11, 1), "AFG", 7), (date(2026, 11, 2), "SYR", None)):
+        view.apply(
+            StatCell(
+                key=f"day|{day}|persons|nationality|{value}",
+                period=Period.DAY,
+                window_start=day,
+                window_end=day + timedelta(days=1),
+                measure=Measure.PERSONS,
+                dimension=Dimension.NATIONALITY,
+                value=value,
+                count=count,
+                suppressed=count is None,
+                display=str(count) if count else "<5",
+                updated_at=NOW,
+            )
+        )
+    rows = view.query(Period.DAY, Measure.PERSONS, Dimension.NATIONALITY)
+    assert [r.value for r in rows] == ["AFG", "SYR"]
+    assert [
+        r.value
+        for r in view.query(Period.DAY, Measure.PERSONS, Dimension.NATIONALITY, values=["SYR"])
+    ] == ["SYR"]
+    assert (
+        view.query(Period.DAY, Measure.PERSONS, Dimension.NATIONALITY, start=date(2026, 11, 2))[
+            0
+        ].value
+        == "SYR"
+    )
+    assert view.query(Period.WEEK, Measure.PERSONS, Dimension.NATIONALITY) == []
