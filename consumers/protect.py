@@ -1,30 +1,37 @@
 """Protect stage: the data-protection filter, driven by the personal-data marks in the schemas.
 
 Nothing here lists sensitive fields: the payload model is walked and every field's mark
-(schemas/personal.py) is looked up in the policy file for the recipient view. Each derived
-record carries the source event's handling, purpose and retention deadline and its
-provenance; every release of personal data is described in an audit record.
+(schemas/personal.py) is looked up in the policy file for the recipient view, so a new marked
+field is protected by its kind or category default without a change here. Each derived record
+carries the source event's handling, purpose and retention deadline and its provenance; every
+release of personal data is described in an audit record.
 """
 
 from __future__ import annotations
 
+import logging
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import to_jsonable_python
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from consumers.pseudonyms import Pseudonymiser
-from schemas.derived import AuditRecord, Provenance, SharedRecord, derived_id
+from schemas.derived import AuditRecord, Provenance, SharedRecord, derived_id, utc_day
 from schemas.envelope import Envelope
 from schemas.errors import ConfigurationError
 from schemas.payloads import Location
 from schemas.personal import DataCategory, DataKind, PersonalData, mark_of
-from schemas.vocab import AgeBand, Participant
+from schemas.vocab import AgeBand, Participant, Purpose
+
+logger = logging.getLogger(__name__)
+
+SHARED_VIEW = "pcc_operator"
+"""The view written to wbx.shared.v1; a policy file without it cannot run the pipeline."""
+CHILD_KEY = "child"
 
 
 class Action(StrEnum):
@@ -36,12 +43,23 @@ class Action(StrEnum):
     GENERALISE = "generalise"
 
 
+# Used for a category the file's [defaults] leaves out; fail-safe for identifiers and free text.
+BUILTIN_DEFAULTS: dict[DataCategory, Action] = {
+    DataCategory.DIRECT_IDENTIFIER: Action.DROP,
+    DataCategory.FREE_TEXT: Action.DROP,
+    DataCategory.QUASI_IDENTIFIER: Action.GENERALISE,
+    DataCategory.SPECIAL_CATEGORY: Action.KEEP,
+}
+# Values of these kinds are coarse already, so "generalise" passes them through unchanged.
+_COARSE = frozenset({DataKind.AGE_BAND, DataKind.NATIONALITY, DataKind.SEX, DataKind.VULNERABILITY})
+
+
 class View(BaseModel):
-    """One recipient view of the policy."""
+    """One recipient view: the purposes it serves and an action per personal-data kind."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    purposes: list[str]
+    purposes: frozenset[Purpose] = Field(min_length=1)
     grid_degrees: float = Field(default=0.1, gt=0, le=10)
     location_to: Literal["grid", "section"] = "grid"
     kinds: dict[DataKind, Action] = Field(default_factory=dict)
@@ -52,14 +70,21 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    defaults: dict[DataCategory, Action]
+    defaults: dict[DataCategory, Action] = Field(default_factory=lambda: dict(BUILTIN_DEFAULTS))
     views: dict[str, View]
 
+    @model_validator(mode="after")
+    def _has_shared_view(self) -> Self:
+        if SHARED_VIEW not in self.views:
+            raise ValueError(f"views: no [views.{SHARED_VIEW}] (the view of wbx.shared.v1)")
+        return self
+
     def action(self, view: str, mark: PersonalData) -> Action:
-        """The action for a marked field in a view (kind first, then the category default)."""
-        return self.views[view].kinds.get(mark.kind) or self.defaults.get(
-            mark.category, Action.DROP
-        )
+        """The action for a marked field in a view: its kind first, then its category."""
+        chosen = self.views[view].kinds.get(mark.kind)
+        if chosen is not None:
+            return chosen
+        return self.defaults.get(mark.category, BUILTIN_DEFAULTS[mark.category])
 
 
 def load_policy(path: Path) -> Policy:
@@ -72,7 +97,8 @@ def load_policy(path: Path) -> Policy:
         raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or '<file>'}: {e['msg']} (got {e['input']!r})"
+            for e in exc.errors()
         )
         raise ConfigurationError(f"{path}: {problems}") from None
 
@@ -86,7 +112,7 @@ class Protected:
 
 
 def age_band(birth: date, on: date) -> AgeBand:
-    """The age band of a person born on `birth`, at the date `on`."""
+    """The age band of a person born on `birth`, at the date `on` (birthdays count that day)."""
     age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
     if age < 14:
         return AgeBand.CHILD
@@ -99,73 +125,103 @@ def age_band(birth: date, on: date) -> AgeBand:
     return AgeBand.SENIOR
 
 
-# Kinds whose values are already coarse, so "generalise" keeps them as they are.
-_COARSE = frozenset({DataKind.AGE_BAND, DataKind.NATIONALITY, DataKind.SEX, DataKind.VULNERABILITY})
+@dataclass
+class _Walk:
+    """One pass over a payload: transforms its JSON dump in place, collecting released paths."""
 
+    policy: Policy
+    view: str
+    psn: Pseudonymiser
+    on: date
+    withhold: bool  # purpose not served: no personal data at all leaves for this view
+    released: dict[str, str] = field(default_factory=dict)
 
-class _Walker:
-    """One pass over a payload model, collecting the protected dict and the released paths."""
-
-    def __init__(self, view: View, view_name: str, policy: Policy, psn: Pseudonymiser, on: date):
-        self.view = view
-        self.view_name = view_name
-        self.policy = policy
-        self.psn = psn
-        self.on = on
-        self.released: dict[str, str] = {}
-
-    def model(self, model: BaseModel, path: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, field in type(model).model_fields.items():
-            value = getattr(model, name)
-            if value is None:
-                continue
+    def model(self, model: BaseModel, out: dict[str, Any], path: str) -> None:
+        """Apply the policy to the fields of one model (its dump is `out`)."""
+        fields = type(model).model_fields
+        marks = {n: m for n, f in fields.items() if (m := mark_of(f)) is not None}
+        band_field = next((n for n, m in marks.items() if m.kind is DataKind.AGE_BAND), None)
+        given = getattr(model, band_field) if band_field else None
+        band = given if isinstance(given, AgeBand) else None
+        age_released = False
+        # Only fields present in the dump (exclude_none); fields added below are not revisited.
+        for name in [n for n in fields if n in out]:
             here = f"{path}.{name}" if path else name
-            mark = mark_of(field)
+            mark = marks.get(name)
+            value = getattr(model, name)
             if mark is None:
-                out[name] = self.plain(value, here)
-            else:
-                self.marked(out, name, value, here, mark)
-        if "age_band" in out or "birth_date" in type(model).model_fields:
-            band = out.get("age_band")
-            if band is not None:
-                out["child"] = AgeBand(band).is_child
-        return out
+                self.descend(value, out[name], here)
+                continue
+            action = Action.DROP if self.withhold else self.policy.action(self.view, mark)
+            if mark.kind is DataKind.BIRTH_DATE and action is Action.GENERALISE:
+                del out[name]
+                if isinstance(value, date):
+                    # An explicit band wins over one derived from the birth date.
+                    band = band or age_band(value, self.on)
+                    self.add_band(out, band_field or DataKind.AGE_BAND.value, marks, band)
+                    self.released[here] = action.value
+                    age_released = True
+                continue
+            released = self.apply(out, name, value, here, mark, action)
+            age_released |= released and mark.kind in (DataKind.AGE_BAND, DataKind.BIRTH_DATE)
+        # The child flag is coarser than the band, so it goes wherever any age information goes.
+        if age_released and band is not None:
+            out[CHILD_KEY] = band.is_child
 
-    def plain(self, value: Any, path: str) -> Any:
-        if isinstance(value, BaseModel):
-            return self.model(value, path)
-        if isinstance(value, list):
-            return [self.plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
-        return to_jsonable_python(value)
-
-    def marked(
-        self, out: dict[str, Any], name: str, value: Any, path: str, mark: PersonalData
+    def add_band(
+        self, out: dict[str, Any], key: str, marks: dict[str, PersonalData], band: AgeBand
     ) -> None:
-        action = self.policy.action(self.view_name, mark)
-        if action is Action.DROP:
-            return
-        if action is Action.KEEP or (action is Action.GENERALISE and mark.kind in _COARSE):
-            out[name] = self.plain(value, path)
-        elif action is Action.PSEUDONYMISE:
-            if isinstance(value, list):
-                out[name] = [self.psn.pseudonym(mark.kind, str(v)) for v in value]
-            else:
-                out[name] = self.psn.pseudonym(mark.kind, str(value))
-        elif mark.kind is DataKind.BIRTH_DATE and isinstance(value, date):
-            out.setdefault("age_band", age_band(value, self.on).value)
-        elif mark.kind is DataKind.LOCATION and isinstance(value, Location):
-            if self.view.location_to == "section":
-                return
-            grid = self.view.grid_degrees
+        """Put the band derived from a birth date in place, unless the view drops age bands."""
+        mark = marks.get(key, PersonalData(DataCategory.QUASI_IDENTIFIER, DataKind.AGE_BAND))
+        # A view that drops age bands must not get them through the birth date instead.
+        if self.policy.action(self.view, mark) is not Action.DROP:
+            out.setdefault(key, band.value)
+
+    def apply(
+        self, out: dict[str, Any], name: str, value: Any, path: str, mark: PersonalData, act: Action
+    ) -> bool:
+        """Apply one action to one marked field; True when something was released."""
+        dumped = out[name]
+        if act is Action.KEEP or (act is Action.GENERALISE and mark.kind in _COARSE):
+            self.descend(value, dumped, path)  # nested marks still apply inside a kept value
+        elif act is Action.PSEUDONYMISE and isinstance(dumped, str | int | float):
+            out[name] = self.psn.pseudonym(mark.kind, str(dumped))
+        elif act is Action.PSEUDONYMISE and isinstance(dumped, list):
+            out[name] = [self.psn.pseudonym(mark.kind, str(v)) for v in dumped]
+        elif act is Action.GENERALISE and isinstance(value, Location):
+            if self.policy.views[self.view].location_to == "section":
+                del out[name]  # the record's border_section stands for the place
+                return False
+            grid = self.policy.views[self.view].grid_degrees
             out[name] = {
-                "lat": round(round(value.lat / grid) * grid, 6),
-                "lon": round(round(value.lon / grid) * grid, 6),
+                "lat": _snap(value.lat, grid),
+                "lon": _snap(value.lon, grid),
                 "grid_deg": grid,
             }
         else:
-            return  # no safe generalisation known for this kind: drop it
-        self.released[path] = action.value
+            # DROP, or no safe transformation known for this value: fail closed.
+            if act is not Action.DROP:
+                logger.debug("no %s for %s (%s): dropped", act.value, path, mark.kind.value)
+            del out[name]
+            return False
+        if dumped == []:
+            return False  # an empty list releases nothing
+        self.released[path] = act.value
+        return True
+
+    def descend(self, value: Any, dumped: Any, path: str) -> None:
+        """Walk into nested models and lists, where marked fields may sit."""
+        if isinstance(value, BaseModel) and isinstance(dumped, dict):
+            self.model(value, dumped, path)
+        elif isinstance(value, list | tuple) and isinstance(dumped, list):
+            for i, (item, item_out) in enumerate(zip(value, dumped, strict=True)):
+                self.descend(item, item_out, f"{path}[{i}]")
+
+
+def _snap(degrees: float, grid: float) -> float:
+    """The grid point nearest to a coordinate: the centre of its coarse cell."""
+    # 6 decimals drop float noise (0.30000000000000004); + 0.0 turns -0.0 into 0.0.
+    return round(round(degrees / grid) * grid, 6) + 0.0
 
 
 def protect(
@@ -174,24 +230,32 @@ def protect(
     policy: Policy,
     pseudonymiser: Pseudonymiser,
     *,
-    view: str = "pcc_operator",
+    view: str = SHARED_VIEW,
     now: datetime,
 ) -> Protected | None:
-    """The protected view of one verified event, or None when its retention deadline passed.
-
-    A purpose the view does not serve is refused with ConfigurationError rather than
-    silently released: purpose limitation is the sender's condition of use.
-    """
+    """The protected view of one verified event, or None when its retention deadline passed."""
+    # Past the sender's deletion date nothing may be delivered any more.
     if envelope.wbxretainuntil <= now:
         return None
-    settings = policy.views.get(view)
-    if settings is None:
+    if view not in policy.views:
         raise ConfigurationError(f"policy has no view {view!r}")
-    if envelope.wbxpurpose.value not in settings.purposes:
-        raise ConfigurationError(f"view {view!r} does not serve purpose {envelope.wbxpurpose}")
+    # A view that does not serve the envelope's purpose still gets the record (its non-personal
+    # facts keep counts and alerts whole) but no personal data: the sender allowed that only
+    # for its purpose (PCC SEE Convention art. 31(4)). Raising would stop the stream on one
+    # record; returning None would lose the event silently.
+    withhold = envelope.wbxpurpose not in policy.views[view].purposes
+    if withhold:
+        logger.info(
+            "event %s: purpose %s not served by view %s, personal data withheld",
+            envelope.id,
+            envelope.wbxpurpose.value,
+            view,
+        )
     payload = envelope.payload
-    walker = _Walker(settings, view, policy, pseudonymiser, envelope.time.date())
-    data = walker.model(payload, "")
+    data = payload.model_dump(mode="json", exclude_none=True)
+    # Age bands are taken at the event's (UTC) date, not today's, so reprocessing repeats them.
+    walk = _Walk(policy, view, pseudonymiser, utc_day(envelope.time), withhold)
+    walk.model(payload, data, "")
     shared = SharedRecord(
         record_id=derived_id(envelope.source, envelope.id, view),
         view=view,
@@ -201,7 +265,7 @@ def protect(
         time=envelope.time,
         agency=envelope.agency,
         participant=Participant(envelope.agency[:2]),
-        border_section=envelope.subject,
+        border_section=payload.border_section,
         handling=envelope.wbxhandling,
         purpose=envelope.wbxpurpose,
         retain_until=envelope.wbxretainuntil,
@@ -215,7 +279,7 @@ def protect(
         provenance=Provenance(event_id=envelope.id, source=envelope.source, digest=digest),
     )
     audit = None
-    if walker.released:
+    if walk.released:
         audit = AuditRecord(
             audit_id=derived_id("audit", envelope.source, envelope.id, view),
             at=now,
@@ -225,6 +289,6 @@ def protect(
             event_id=envelope.id,
             source=envelope.source,
             type=envelope.type,
-            fields=walker.released,
+            fields=walk.released,
         )
     return Protected(shared, audit)

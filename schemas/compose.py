@@ -56,7 +56,7 @@ def compose_envelope(
     overrides: Mapping[str, Any] | None = None,
 ) -> EnvelopeBody:
     """An unsigned envelope around a payload, with defaults for every unset attribute."""
-    moment = time or datetime.now(UTC)
+    moment = time or _override_time(overrides) or datetime.now(UTC)
     attributes: dict[str, Any] = {
         "specversion": "1.0",
         "id": event_id or str(uuid.uuid4()),
@@ -79,6 +79,20 @@ def compose_envelope(
         return EnvelopeBody.model_validate(attributes)
     except ValidationError as exc:
         raise EnvelopeInvalidError(describe_errors(exc)) from None
+
+
+def _override_time(overrides: Mapping[str, Any] | None) -> datetime | None:
+    """The event time given as an override, so the default retention counts from it."""
+    value = (overrides or {}).get("time")
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None  # validation reports it with the field name
+        return parsed if parsed.tzinfo is not None else None
+    return None
 
 
 def envelope_from_object(obj: Mapping[str, Any], agency: str) -> EnvelopeBody:
