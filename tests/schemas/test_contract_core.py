@@ -131,7 +131,7 @@ def test_every_reason_code(keys):
             ok,
             [entry.model_copy(update={"valid_until": NOW - timedelta(days=1)})],
         ),
-        Reason.BAD_SIGNATURE: ({**ok, "wbximpact": "critical"}, [entry]),
+        Reason.BAD_SIGNATURE: ({**ok, "wbximpact": "low"}, [entry]),
         Reason.SCHEMA_INVALID: (sign_wire({**ok, "subject": "BA-ME"}, private, entry.kid), [entry]),
         Reason.TOO_OLD_OR_FUTURE: (_signed(keys, time=NOW + timedelta(hours=1)), [entry]),
         Reason.RETENTION_EXPIRED: (
