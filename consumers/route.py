@@ -167,7 +167,8 @@ class Router:
                 who = ids[0] if ids else record.event_key
                 return Trigger(rule, f"{section}|{who}", bucket)
         elif rule.kind == "death" and kind == "death_or_missing_person":
-            return Trigger(rule, record.incident or record.event_key, bucket)
+            # A follow-up names the incident by its first event id (wbxincident): same cause.
+            return Trigger(rule, record.incident or record.provenance.event_id, bucket)
         elif rule.kind == "smuggling_vehicle" and kind == "migrant_smuggling":
             heading = data.get("heading_to")
             crosses = heading is None or heading not in (record.participant.value,)
