@@ -174,6 +174,12 @@ class Forwarder:
             )
             try:
                 await producer.start()
+                # Ask for all topics (which never auto-creates) before the first send: a broker
+                # that auto-creates topics on metadata requests would otherwise make the ingest
+                # topic with its default partition count if we beat `wbx topics apply` to it.
+                cluster = await producer.client.fetch_all_metadata()
+                if INGEST not in cluster.topics():
+                    raise KafkaError(f"topic {INGEST} does not exist yet (run `wbx topics apply`)")
             except BaseException:
                 await producer.stop()
                 raise
