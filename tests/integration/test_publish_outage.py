@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -17,8 +18,9 @@ import pytest
 from producers.outbox import Outbox
 from producers.publisher import Publisher
 from producers.settings import PublisherSettings
+from schemas.keys import write_private_key
 from schemas.settings import KafkaSettings
-from schemas.topics import INGEST, VERIFIED, load_topic_plan
+from schemas.topics import VERIFIED, load_topic_plan
 from tests.integration.kafka_io import read_topic, wait_until
 from tests.integration.pipeline_stack import PCCS, start_stack, stop_stack
 from wbx.broker import EmbeddedBroker
@@ -76,55 +78,83 @@ def test_broker_down_then_back_all_1000_arrive_exactly_once(tmp_path: Path):
         stop_stack(stack)
 
 
+def _backlog(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+
 def test_publisher_killed_mid_drain_then_restarted_still_exactly_1000(tmp_path: Path):
     stack = start_stack(tmp_path)
     try:
-        stack.start_worker()
+        port = stack.broker.port
+        stack.broker.stop()  # queue everything first, so the kill lands in the middle of a drain
         key_file = tmp_path / "rs-bp.pem"
-        from schemas.keys import write_private_key
-
         write_private_key(stack.keys["RS-BP"][0], key_file)
         env = {
             **os.environ,
             **stack.env(),
             "WBX_PUBLISHER_OUTBOX_DIR": str(tmp_path / "outbox"),
             "WBX_PUBLISHER_BATCH_SIZE": "5",
+            "WBX_PUBLISHER_RETRY_MAX": "0.3",
         }
         script = textwrap.dedent(f"""
-            import asyncio, json, sys
+            import asyncio, sys
             from pathlib import Path
             from producers.publisher import Publisher
             async def main():
                 async with Publisher.open("RS-BP", Path({str(key_file)!r})) as publisher:
-                    if sys.argv[1] == "publish":
-                        for _ in range(1000):
-                            await publisher.publish({json.dumps(EVENT)})
+                    for _ in range(1000):
+                        await publisher.publish({json.dumps(EVENT)})
                     await publisher.flush(timeout=120)
             asyncio.run(main())
         """)
         child = subprocess.Popen(
-            [sys.executable, "-c", script, "publish"],
+            [sys.executable, "-c", script],
             env=env,
             start_new_session=True,
         )
-
-        async def some_sent() -> bool:
-            return len(await read_topic(stack.bootstrap, INGEST)) >= 100
-
-        asyncio.run(wait_until(some_sent, 60, "the first records on wbx.ingest.v1"))
+        outbox_file = tmp_path / "outbox" / "RS-BP.sqlite3"
+        deadline = time.monotonic() + 60
+        while not (outbox_file.exists() and _backlog(outbox_file) == 1000):
+            assert time.monotonic() < deadline and child.poll() is None, "events were not queued"
+            time.sleep(0.05)
+        stack.broker = EmbeddedBroker(port=port)
+        stack.broker.start()
+        kafka = KafkaSettings(bootstrap=stack.bootstrap, idempotence=False)
+        asyncio.run(apply_topics(kafka, load_topic_plan(kafka.topics_file, PCCS)))
+        while _backlog(outbox_file) == 1000:
+            assert time.monotonic() < deadline and child.poll() is None, "the drain never started"
+            time.sleep(0.005)
         os.killpg(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
-        outbox = Outbox.for_agency(tmp_path / "outbox", "RS-BP", 10_000)
-        backlog = outbox.backlog()
-        outbox.close()
-        assert backlog > 0, "the publisher finished before the kill: the test proved nothing"
-        subprocess.run([sys.executable, "-c", script, "drain"], env=env, check=True, timeout=120)
+        backlog = _backlog(outbox_file)
+        assert 0 < backlog < 1000, f"not killed mid-drain (backlog {backlog})"
+        stack.start_worker()
+        drained = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "wbx",
+                "outbox",
+                "drain",
+                "--agency",
+                "RS-BP",
+                "--key",
+                str(key_file),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert drained.returncode == 0, drained.stderr
 
         async def all_verified() -> list[str] | None:
             got = await _verified_ids(stack.bootstrap)
             return got if len(set(got)) >= 1000 else None
 
-        got = asyncio.run(wait_until(all_verified, 90, "1,000 verified events"))
+        asyncio.run(wait_until(all_verified, 90, "1,000 verified events"))
         time.sleep(2)  # let any straggler duplicate arrive before counting
         got = asyncio.run(_verified_ids(stack.bootstrap))
         assert len(got) == len(set(got)) == 1000
