@@ -10,16 +10,16 @@ release of personal data is described in an audit record.
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from consumers.pseudonyms import Pseudonymiser
+from schemas.config_files import load_toml_model
 from schemas.derived import AuditRecord, Provenance, SharedRecord, derived_id, utc_day
 from schemas.envelope import Envelope
 from schemas.errors import ConfigurationError
@@ -89,18 +89,7 @@ class Policy(BaseModel):
 
 def load_policy(path: Path) -> Policy:
     """Load and validate a policy file; errors name the file and the entry."""
-    try:
-        return Policy.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise ConfigurationError(f"{path}: policy file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<file>'}: {e['msg']} (got {e['input']!r})"
-            for e in exc.errors()
-        )
-        raise ConfigurationError(f"{path}: {problems}") from None
+    return load_toml_model(path, Policy, "policy file")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.config_files import load_toml_model
 from schemas.errors import ConfigurationError
 from schemas.vocab import ImpactLevel, Vulnerability
 
@@ -51,17 +51,7 @@ class _RulesFile(BaseModel):
 
 def load_rules(path: Path) -> list[RuleConfig]:
     """Enabled rules of a rules file; errors name the file and the rule."""
-    try:
-        parsed = _RulesFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise ConfigurationError(f"{path}: alert rules file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"{path}: {problems}") from None
+    parsed = load_toml_model(path, _RulesFile, "alert rules file")
     ids = [r.id for r in parsed.rules]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from schemas.compose import compose_envelope
+from schemas.config_files import load_toml_model
 from schemas.envelope import EnvelopeBody, describe_errors
 from schemas.errors import ConfigurationError, EnvelopeInvalidError
 from schemas.payloads import payload_model
@@ -79,13 +79,11 @@ class CsvMapping(BaseModel):
 
 def load_mapping(path: Path) -> CsvMapping:
     """Load a mapping file; errors name the file and the entry."""
+    mapping = load_toml_model(path, CsvMapping, "mapping file")
     try:
-        mapping = CsvMapping.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
         payload_model(mapping.type)
-    except FileNotFoundError:
-        raise ConfigurationError(f"{path}: mapping file not found") from None
-    except (tomllib.TOMLDecodeError, ValidationError, KeyError) as exc:
-        raise ConfigurationError(f"{path}: {exc}") from None
+    except KeyError:
+        raise ConfigurationError(f"{path}: type {mapping.type!r} is not a WBX event type") from None
     if mapping.row == "person" and not mapping.group_by:
         raise ConfigurationError(f"{path}: row = 'person' needs group_by (the incident column)")
     return mapping

@@ -6,12 +6,12 @@ the file is validated as a whole at start so a typo fails loudly, not at the fir
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.config_files import load_toml_model
 from schemas.envelope import AGENCY_PATTERN
 from schemas.errors import ReferenceDataError
 from schemas.payloads.common import SectionId
@@ -127,16 +127,6 @@ class ReferenceData:
 
 def load_reference(path: Path) -> ReferenceData:
     """Load and validate a reference TOML file; errors name the file and the entry."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReferenceDataError(f"{path}: reference data file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ReferenceDataError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return ReferenceData(ReferenceFile.model_validate(raw))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<file>'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ReferenceDataError(f"{path}: {problems}") from None
+    return ReferenceData(
+        load_toml_model(path, ReferenceFile, "reference data file", ReferenceDataError)
+    )

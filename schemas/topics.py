@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from schemas.config_files import read_toml
 from schemas.errors import ConfigurationError
 
 INGEST = "wbx.ingest.v1"
@@ -100,12 +100,7 @@ class _PlanFile(BaseModel):
 
 
 def _read_plan(path: Path) -> _PlanFile:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TopicPlanError(f"{path}: topic plan not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TopicPlanError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "topic plan", TopicPlanError)
     try:
         return _PlanFile.model_validate(raw)
     except ValidationError as exc:
