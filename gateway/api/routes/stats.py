@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import Response
 
 from gateway.api.deps import ServiceDep, StatsReader
 from gateway.api.models import StatsOut
 from gateway.api.problems import PROBLEM_RESPONSES
+from gateway.service import GatewayService
 from schemas.derived import Dimension, Measure, Period, StatCell
 
 router = APIRouter(prefix="/v1", tags=["stats"])
@@ -30,7 +32,7 @@ CSV_COLUMNS = [
 
 
 def _select(
-    service: ServiceDep,
+    service: GatewayService,
     period: Period,
     measure: Measure,
     group_by: Dimension | None,
@@ -73,7 +75,34 @@ def _csv(cells: list[StatCell]) -> Response:
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
 
-Filters = dict[Dimension, list[str] | None]
+@dataclass(frozen=True)
+class StatsQuery:
+    """The query parameters both statistics endpoints accept."""
+
+    period: Period = Period.DAY
+    measure: Measure = Measure.PERSONS
+    group_by: Dimension | None = None
+    start: Annotated[date | None, Query(alias="from")] = None
+    end: Annotated[date | None, Query(alias="to")] = None
+    participant: Annotated[list[str] | None, Query()] = None
+    border_section: Annotated[list[str] | None, Query()] = None
+    event_type: Annotated[list[str] | None, Query()] = None
+    nationality: Annotated[list[str] | None, Query()] = None
+
+    def select(self, service: GatewayService) -> tuple[Dimension, list[StatCell]]:
+        """The breakdown asked for and its cells."""
+        filters = {
+            Dimension.PARTICIPANT: self.participant,
+            Dimension.BORDER_SECTION: self.border_section,
+            Dimension.EVENT_TYPE: self.event_type,
+            Dimension.NATIONALITY: self.nationality,
+        }
+        return _select(
+            service, self.period, self.measure, self.group_by, self.start, self.end, filters
+        )
+
+
+QueryDep = Annotated[StatsQuery, Depends()]
 
 
 @router.get(
@@ -84,29 +113,18 @@ Filters = dict[Dimension, list[str] | None]
 async def read_stats(
     service: ServiceDep,
     principal: StatsReader,
-    period: Period = Period.DAY,
-    measure: Measure = Measure.PERSONS,
-    group_by: Dimension | None = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-    participant: Annotated[list[str] | None, Query()] = None,
-    border_section: Annotated[list[str] | None, Query()] = None,
-    event_type: Annotated[list[str] | None, Query()] = None,
-    nationality: Annotated[list[str] | None, Query()] = None,
+    query: QueryDep,
     accept: Annotated[str | None, Header()] = None,
 ) -> StatsOut | Response:
     """Counts per window for one breakdown; suppressed cells show "<5" and no count."""
-    filters: Filters = {
-        Dimension.PARTICIPANT: participant,
-        Dimension.BORDER_SECTION: border_section,
-        Dimension.EVENT_TYPE: event_type,
-        Dimension.NATIONALITY: nationality,
-    }
-    dimension, cells = _select(service, period, measure, group_by, start, end, filters)
+    dimension, cells = query.select(service)
     if accept and "text/csv" in accept:
         return _csv(cells)
     return StatsOut(
-        period=period.value, measure=measure.value, group_by=dimension.value, cells=cells
+        period=query.period.value,
+        measure=query.measure.value,
+        group_by=dimension.value,
+        cells=cells,
     )
 
 
@@ -115,25 +133,6 @@ async def read_stats(
     response_class=Response,
     responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}}}},
 )
-async def read_stats_csv(
-    service: ServiceDep,
-    principal: StatsReader,
-    period: Period = Period.DAY,
-    measure: Measure = Measure.PERSONS,
-    group_by: Dimension | None = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-    participant: Annotated[list[str] | None, Query()] = None,
-    border_section: Annotated[list[str] | None, Query()] = None,
-    event_type: Annotated[list[str] | None, Query()] = None,
-    nationality: Annotated[list[str] | None, Query()] = None,
-) -> Response:
+async def read_stats_csv(service: ServiceDep, principal: StatsReader, query: QueryDep) -> Response:
     """The same statistics as CSV."""
-    filters: Filters = {
-        Dimension.PARTICIPANT: participant,
-        Dimension.BORDER_SECTION: border_section,
-        Dimension.EVENT_TYPE: event_type,
-        Dimension.NATIONALITY: nationality,
-    }
-    _, cells = _select(service, period, measure, group_by, start, end, filters)
-    return _csv(cells)
+    return _csv(query.select(service)[1])
