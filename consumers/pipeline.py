@@ -142,7 +142,9 @@ def install_agents(
     @app.timer(5.0)
     async def report_lag() -> None:
         consumer = app.consumer
-        for tp in consumer.assignment():
+        sources = {topics.ingest.get_topic_name(), topics.shared.get_topic_name()}
+        # Only the streams we consume: table changelogs are assigned too but read at recovery.
+        for tp in (tp for tp in consumer.assignment() if tp.topic in sources):
             highwater = consumer.highwater(tp)
             read = getattr(consumer, "_read_offset", {}).get(tp)  # faust has no public API
             if highwater is not None:
