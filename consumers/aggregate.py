@@ -1,18 +1,28 @@
 """Aggregate stage: regional statistics in tumbling windows, counted exactly once.
 
-Windows are the event's UTC day, ISO week and month. Each event adds to `events` cells
-(total, participant, border section, event type) and each person it reports to `persons`
-cells (also nationality, sex, age band, vulnerability). Groups that changed are marked dirty
-and published after disclosure control by `flush`.
+Pure state, no broker: the faust agent feeds it shared records and publishes what `flush`
+returns. Windows are the event's UTC day, ISO week (Monday start) and calendar month.
+
+* `events`: one per event, by total, participant, border section and event type.
+* `persons`: one per person listed in the event's data (`persons` list and/or a single
+  `person`), by total, participant, border section, nationality, sex, age band ('unknown'
+  when missing) and vulnerability (one count per distinct flag, so the vulnerability group's
+  total counts flags, not people). Apprehensions and irregular crossing attempts also count
+  the members of `group_size` that are not listed, as 'unknown' nationality, sex and age band.
+  These are person-reports: a person reported in two events counts twice.
+
+Every change marks its (period, window start, measure, dimension) group dirty; `flush`
+publishes dirty groups after disclosure control (`consumers.disclosure.protect_group`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
 
-from consumers.disclosure import TOTAL, protect_group
+from consumers.disclosure import DEFAULT_THRESHOLD, TOTAL, protect_group
 from schemas.derived import (
     Dimension,
     Measure,
@@ -23,99 +33,158 @@ from schemas.derived import (
     window_bounds,
 )
 
-AddResult = Literal["counted", "duplicate", "too_late"]
 GroupKey = tuple[Period, date, Measure, Dimension]
-_GROUP_SIZE_KINDS = frozenset({"apprehension", "irregular_crossing_attempt"})
+Cell = tuple[Dimension, str]
+ALL = "all"
 UNKNOWN = "unknown"
+_GROUP_SIZE_KINDS = frozenset({"apprehension", "irregular_crossing_attempt"})
 
 
-def _persons(data: dict[str, Any]) -> list[dict[str, Any]]:
-    persons = [p for p in data.get("persons", []) if isinstance(p, dict)]
+class AddResult(StrEnum):
+    """What `StatsState.add` did with a record."""
+
+    COUNTED = "counted"
+    DUPLICATE = "duplicate"
+    TOO_LATE = "too_late"
+
+
+def _midnight(day: date) -> datetime:
+    """The UTC instant a day starts (and the previous one ends)."""
+    return datetime.combine(day, time(), UTC)
+
+
+def _aware(now: datetime) -> datetime:
+    """`now`, refusing a naive datetime (it cannot be compared with UTC window ends)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+def _label(person: dict[str, Any], field: str) -> str:
+    """A person's value for one dimension, 'unknown' when the view left it out."""
+    value = person.get(field)
+    return str(value) if isinstance(value, str) and value else UNKNOWN
+
+
+def _listed_persons(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The (protected) person dicts an event lists: `persons` and a single `person`."""
+    listed = data.get("persons")
+    persons = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
     single = data.get("person")
     if isinstance(single, dict):
         persons.append(single)
     return persons
 
 
-class StatsState:
-    """Counts per window and group, the set of counted events, and the dirty groups."""
+def event_cells(record: SharedRecord) -> list[Cell]:
+    """The `events` cells one record adds 1 to."""
+    return [
+        (Dimension.TOTAL, ALL),
+        (Dimension.PARTICIPANT, record.participant.value),
+        (Dimension.BORDER_SECTION, record.border_section),
+        (Dimension.EVENT_TYPE, record.kind),
+    ]
 
-    def __init__(self, lateness: timedelta = timedelta(days=7), threshold: int = 5) -> None:
+
+def person_cells(record: SharedRecord) -> list[Cell]:
+    """The `persons` cells one record adds to, one entry per increment."""
+    where = [
+        (Dimension.TOTAL, ALL),
+        (Dimension.PARTICIPANT, record.participant.value),
+        (Dimension.BORDER_SECTION, record.border_section),
+    ]
+    cells: list[Cell] = []
+    persons = _listed_persons(record.data)
+    for person in persons:
+        cells += where
+        cells += [
+            (Dimension.NATIONALITY, _label(person, "nationality")),
+            (Dimension.SEX, _label(person, "sex")),
+            (Dimension.AGE_BAND, _label(person, "age_band")),
+        ]
+        flags = person.get("vulnerabilities")
+        if isinstance(flags, list):
+            # A flag repeated in one person's list is still one vulnerable person.
+            distinct = dict.fromkeys(str(f) for f in flags if isinstance(f, str) and f)
+            cells += [(Dimension.VULNERABILITY, flag) for flag in distinct]
+    group_size = record.data.get("group_size")
+    if record.kind in _GROUP_SIZE_KINDS and type(group_size) is int:
+        # The group is the headcount; unlisted members are still people who crossed.
+        unlisted = max(0, group_size - len(persons))
+        unknown = [(d, UNKNOWN) for d in (Dimension.NATIONALITY, Dimension.SEX, Dimension.AGE_BAND)]
+        cells += (where + unknown) * unlisted
+    return cells
+
+
+class StatsState:
+    """Counts per window and group, the event keys already counted, and the dirty groups."""
+
+    def __init__(
+        self, lateness: timedelta = timedelta(days=7), threshold: int = DEFAULT_THRESHOLD
+    ) -> None:
         self.lateness = lateness
         self.threshold = threshold
-        self.counts: dict[GroupKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self.counted: dict[str, datetime] = {}
-        self.dirty: set[GroupKey] = set()
+        self._counts: dict[GroupKey, dict[str, int]] = {}
+        self._keys: dict[str, datetime] = {}  # event key -> event time, for forgetting
+        self._dirty: set[GroupKey] = set()
+
+    @property
+    def dirty_groups(self) -> frozenset[GroupKey]:
+        """The groups `flush` would publish now."""
+        return frozenset(self._dirty)
+
+    def knows(self, event_key: str) -> bool:
+        """True if the event with this `source|id` key was counted and not forgotten."""
+        return event_key in self._keys
+
+    def count(
+        self, period: Period, start: date, measure: Measure, dimension: Dimension, value: str
+    ) -> int:
+        """The exact count of one cell before disclosure control (never publish this)."""
+        return self._counts.get((period, start, measure, dimension), {}).get(value, 0)
+
+    def _closed_for_good(self, end: date, now: datetime) -> bool:
+        """True once a window ending on `end` can no longer take late events."""
+        return _midnight(end) + self.lateness < _aware(now)
 
     def add(self, record: SharedRecord, now: datetime) -> AddResult:
         """Count one record unless it was counted before or its day closed too long ago."""
-        if record.event_key in self.counted:
-            return "duplicate"
+        if record.event_key in self._keys:
+            return AddResult.DUPLICATE
         day = utc_day(record.time)
-        if (
-            datetime.combine(day + timedelta(days=1), datetime.min.time(), now.tzinfo)
-            + (self.lateness)
-            < now
-        ):
-            return "too_late"
-        self.counted[record.event_key] = record.time
-        events = {
-            Dimension.TOTAL: "all",
-            Dimension.PARTICIPANT: record.participant.value,
-            Dimension.BORDER_SECTION: record.border_section,
-            Dimension.EVENT_TYPE: record.kind,
-        }
-        person_cells: list[tuple[Dimension, str]] = []
-        persons = _persons(record.data)
-        for person in persons:
-            person_cells += [
-                (Dimension.TOTAL, "all"),
-                (Dimension.PARTICIPANT, record.participant.value),
-                (Dimension.BORDER_SECTION, record.border_section),
-                (Dimension.NATIONALITY, str(person.get("nationality", UNKNOWN))),
-                (Dimension.SEX, str(person.get("sex", UNKNOWN))),
-                (Dimension.AGE_BAND, str(person.get("age_band", UNKNOWN))),
-            ]
-            person_cells += [
-                (Dimension.VULNERABILITY, str(v)) for v in person.get("vulnerabilities", [])
-            ]
-        group_size = record.data.get("group_size")
-        if record.kind in _GROUP_SIZE_KINDS and isinstance(group_size, int):
-            for _ in range(max(0, group_size - len(persons))):
-                person_cells += [
-                    (Dimension.TOTAL, "all"),
-                    (Dimension.PARTICIPANT, record.participant.value),
-                    (Dimension.BORDER_SECTION, record.border_section),
-                    (Dimension.NATIONALITY, UNKNOWN),
-                    (Dimension.SEX, UNKNOWN),
-                    (Dimension.AGE_BAND, UNKNOWN),
-                ]
+        if self._closed_for_good(window_bounds(Period.DAY, day)[1], now):
+            return AddResult.TOO_LATE
+        self._keys[record.event_key] = record.time
+        events, persons = event_cells(record), person_cells(record)
         for period in Period:
             start, _ = window_bounds(period, day)
-            for dimension, value in events.items():
-                self._bump((period, start, Measure.EVENTS, dimension), value)
-            for dimension, value in person_cells:
-                self._bump((period, start, Measure.PERSONS, dimension), value)
-        return "counted"
+            self._bump((period, start, Measure.EVENTS), events)
+            self._bump((period, start, Measure.PERSONS), persons)
+        return AddResult.COUNTED
 
-    def _bump(self, group: GroupKey, value: str) -> None:
-        self.counts[group][value] += 1
-        self.dirty.add(group)
+    def _bump(self, window: tuple[Period, date, Measure], cells: Iterable[Cell]) -> None:
+        for dimension, value in cells:
+            group = (*window, dimension)
+            counts = self._counts.setdefault(group, {})
+            counts[value] = counts.get(value, 0) + 1
+            self._dirty.add(group)
 
-    def cells(self, groups: set[GroupKey], now: datetime) -> list[StatCell]:
-        """Published cells of the given groups, after disclosure control."""
+    def _publish(self, groups: Iterable[GroupKey], now: datetime) -> list[StatCell]:
+        """Published cells of the given groups after disclosure control, in a stable order."""
         out: list[StatCell] = []
         for group in sorted(groups, key=lambda g: (g[0].value, g[1], g[2].value, g[3].value)):
+            counts = self._counts.get(group)
+            if counts is None:
+                continue  # evicted meanwhile: nothing left to say about it
             period, start, measure, dimension = group
             _, end = window_bounds(period, start)
-            counts = self.counts.get(group, {})
-            published = protect_group(counts, self.threshold)
-            if dimension is Dimension.TOTAL:
-                published.pop(TOTAL, None)  # the total group is its own total
-            for value, (count, why) in sorted(published.items()):
+            published = protect_group(counts, TOTAL, self.threshold)
+            for value in [*sorted(counts), TOTAL]:
+                count, why = published[value]
                 out.append(
                     StatCell(
-                        key=f"{period.value}|{start.isoformat()}|{measure.value}|{dimension.value}|{value}",
+                        key=f"{period.value}|{start.isoformat()}|{measure.value}|"
+                        f"{dimension.value}|{value}",
                         period=period,
                         window_start=start,
                         window_end=end,
@@ -125,33 +194,42 @@ class StatsState:
                         count=count,
                         suppressed=count is None,
                         suppression=why,
-                        display="<5" if count is None else str(count),
+                        display=f"<{self.threshold}" if count is None else str(count),
                         updated_at=now,
                     )
                 )
         return out
 
     def flush(self, now: datetime) -> list[StatCell]:
-        """Cells of every group that changed since the last flush; clears the dirty set."""
-        groups, self.dirty = self.dirty, set()
-        return self.cells(groups, now)
+        """Cells (with `__total__`) of every group changed since the last flush; clears them."""
+        groups, self._dirty = self._dirty, set()
+        return self._publish(groups, now)
+
+    def all_cells(self, now: datetime) -> list[StatCell]:
+        """Every cell of every group held (to re-publish after a restart rebuild)."""
+        return self._publish(self._counts, now)
 
     def mark_all_dirty(self) -> None:
         """Publish every group at the next flush (after a rebuild)."""
-        self.dirty = set(self.counts)
+        self._dirty = set(self._counts)
 
-    def all_cells(self, now: datetime) -> list[StatCell]:
-        """Every cell of every group currently held."""
-        return self.cells(set(self.counts), now)
+    def evict(self, now: datetime) -> int:
+        """Drop windows closed for longer than the lateness; returns how many groups went."""
+        # A dirty group's last cells are not out yet, so it waits for the next flush.
+        gone = [
+            g
+            for g in self._counts
+            if g not in self._dirty and self._closed_for_good(window_bounds(g[0], g[1])[1], now)
+        ]
+        for group in gone:
+            del self._counts[group]
+        return len(gone)
 
-    def evict(self, now: datetime) -> None:
-        """Drop windows closed for longer than the lateness (already published for good)."""
-        for group in [g for g in self.counts if g not in self.dirty]:
-            _, end = window_bounds(group[0], group[1])
-            if datetime.combine(end, datetime.min.time(), now.tzinfo) + self.lateness < now:
-                del self.counts[group]
-
-    def forget_keys_before(self, moment: datetime) -> None:
-        """Forget counted event keys older than `moment` (they can no longer be counted)."""
-        for key in [k for k, t in self.counted.items() if t < moment]:
-            del self.counted[key]
+    def forget_keys_before(self, moment: datetime) -> int:
+        """Forget event keys of events older than `moment`; returns how many were forgotten."""
+        # Callers pass now - replay horizon (> lateness): a key forgotten while its window
+        # still takes late events would let a redelivery count twice.
+        old = [key for key, at in self._keys.items() if at < moment]
+        for key in old:
+            del self._keys[key]
+        return len(old)

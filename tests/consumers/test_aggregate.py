@@ -1,39 +1,39 @@
-"""Aggregate stage and disclosure control without a broker."""
+"""Aggregate stage without a broker: windows, counts, idempotence, lateness, flushing."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from hypothesis import given
-from hypothesis import strategies as st
+import pytest
 
-from consumers.aggregate import StatsState
-from consumers.disclosure import TOTAL, protect_group, suppress
-from schemas.derived import Provenance, SharedRecord
+from consumers.aggregate import AddResult, StatsState
+from schemas.derived import Dimension, Measure, Period, Provenance, SharedRecord, StatCell
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+SUN = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)  # ISO week 2026-11-23, month of November
+MON = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # ISO week 2026-11-30, month of November
+TUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # ISO week 2026-11-30, month of December
+FAMILY = {"irregular_crossing_attempt": "border_incident", "migrant_smuggling": "border_incident"}
 
 
 def record(
-    persons,
+    kind: str,
+    data: dict[str, Any],
     *,
-    section="BA-ME",
-    agency="BA-BP",
-    kind="apprehension",
-    time=NOW,
-    event_id=None,
-    group=None,
-):
-    data = {"border_section": section, "persons": persons}
-    if kind == "apprehension":
-        data |= {"direction": "entry", "group_size": group or max(1, len(persons))}
+    agency: str = "BA-BP",
+    section: str = "BA-ME",
+    time: datetime = NOW,
+    event_id: str | None = None,
+) -> SharedRecord:
+    family = FAMILY.get(kind, "mixed_movement")
     return SharedRecord(
         record_id=str(uuid.uuid4()),
         view="pcc_operator",
-        type=f"wbx.mixed_movement.{kind}",
+        type=f"wbx.{family}.{kind}",
         kind=kind,
-        family="mixed_movement",
+        family=family,
         time=time,
         agency=agency,
         participant=agency[:2],
@@ -44,106 +44,269 @@ def record(
         reliability="B",
         accuracy=2,
         impact="medium",
-        pseudonym_key_id="k",
-        data=data,
+        pseudonym_key_id="k1",
+        data={"border_section": section, **data},
         provenance=Provenance(
             event_id=event_id or str(uuid.uuid4()),
             source=f"urn:wbx:agency:{agency}",
-            digest="0" * 64,
+            digest="ab" * 32,
         ),
     )
 
 
-def person(nat="AFG", sex="male", band="18-34", vulns=()):
-    return {
+def person(
+    nat: str = "AFG", sex: str = "male", band: str | None = "18-34", vulns: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "nationality": nat,
         "sex": sex,
-        "age_band": band,
-        "child": band in ("0-13", "14-17"),
         "vulnerabilities": list(vulns),
+        "document_number": "psn:doc:0f0f",
     }
+    if band is not None:
+        out |= {"age_band": band, "child": band in ("0-13", "14-17")}
+    return out
 
 
-def cells(state, now=NOW):
-    return {c.key: c for c in state.flush(now)}
+def apprehension(
+    persons: list[dict[str, Any]], group: int | None = None, **kw: Any
+) -> SharedRecord:
+    data = {"direction": "entry", "group_size": group or len(persons), "persons": persons}
+    return record("apprehension", data, **kw)
 
 
-def test_small_cells_are_suppressed_with_a_complement_and_totals_stay_exact():
-    result = protect_group({"AFG": 10, "SYR": 3, "IRQ": 6, "CUB": 0})
-    assert result["SYR"] == (None, "primary")
-    assert result["IRQ"] == (None, "complementary")
-    assert result["AFG"] == (10, "none") and result["CUB"] == (0, "none")
-    assert result[TOTAL] == (19, "none")
+def by_key(cells: list[StatCell]) -> dict[str, StatCell]:
+    keyed = {c.key: c for c in cells}
+    assert len(keyed) == len(cells), "a cell key was emitted twice in one flush"
+    return keyed
 
 
-def test_two_tiny_cells_get_a_third_hidden_with_them():
-    result = suppress({"a": 1, "b": 1, "c": 7, "d": 9})
-    hidden = {k for k, (v, _) in result.items() if v is None}
-    assert hidden == {"a", "b", "c"}
-
-
-def test_small_total_is_itself_suppressed():
-    assert protect_group({"a": 3})[TOTAL] == (None, "primary")
-
-
-@given(st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 30), min_size=1))
-def test_total_minus_visible_never_reveals_a_single_hidden_cell(counts):
-    result = suppress(counts)
-    hidden = [k for k, (v, _) in result.items() if v is None]
-    for key, (value, _) in result.items():
-        if value is not None:
-            assert value == counts[key] and not 0 < value < 5
-    if hidden:
-        nonzero_visible = [k for k, (v, _) in result.items() if v]
-        assert (len(hidden) >= 2 and sum(counts[k] for k in hidden) >= 5) or not nonzero_visible
-
-
-def test_hand_computed_counts_by_day_week_and_month():
+@pytest.fixture
+def week() -> StatsState:
+    """Five events over Sunday, Monday and Tuesday around a week and a month boundary."""
     state = StatsState()
-    state.add(record([person("AFG")] * 6), NOW)
-    state.add(
-        record([person("SYR", "female", "14-17", ["uam"])] * 5, section="ME-RS", agency="ME-BP"),
-        NOW,
+    events = [
+        apprehension([person("AFG")] * 6, time=SUN),
+        apprehension(
+            [person("SYR", "female", "14-17", ("uam",))] * 3
+            + [person("SYR", "female", "35-64")] * 2,
+            group=8,
+            time=MON,
+        ),
+        record(
+            "irregular_crossing_attempt",
+            {"direction": "entry", "group_size": 7, "prevented": True},
+            agency="ME-BP",
+            section="ME-RS",
+            time=MON + timedelta(hours=12),
+        ),
+        record(
+            "vulnerability_identified",
+            {"person": person("AFG", band=None, vulns=("uam", "vot", "uam"))},
+            agency="RS-MIG",
+            section="MK-RS",
+            time=TUE,
+        ),
+        record(
+            "asylum_application",
+            {"persons": [person("IRQ")] * 5},
+            agency="RS-MIG",
+            section="MK-RS",
+            time=TUE + timedelta(hours=2),
+        ),
+    ]
+    assert [state.add(e, NOW) for e in events] == [AddResult.COUNTED] * 5
+    return state
+
+
+EXPECTED = {
+    # (period, window start, measure, dimension, value): hand-computed exact count
+    ("day", "2026-11-29", "persons", "total", "all"): 6,
+    ("day", "2026-11-29", "persons", "age_band", "18-34"): 6,
+    ("day", "2026-11-30", "persons", "total", "all"): 15,  # 5 listed + 3 unlisted + 7 group
+    ("day", "2026-11-30", "persons", "participant", "BA"): 8,
+    ("day", "2026-11-30", "persons", "participant", "ME"): 7,
+    ("day", "2026-11-30", "persons", "border_section", "ME-RS"): 7,
+    ("day", "2026-11-30", "persons", "nationality", "SYR"): 5,
+    ("day", "2026-11-30", "persons", "nationality", "unknown"): 10,
+    ("day", "2026-11-30", "persons", "sex", "unknown"): 10,
+    ("day", "2026-11-30", "persons", "age_band", "14-17"): 3,
+    ("day", "2026-11-30", "persons", "age_band", "unknown"): 10,
+    ("day", "2026-11-30", "persons", "vulnerability", "uam"): 3,
+    ("day", "2026-11-30", "events", "event_type", "irregular_crossing_attempt"): 1,
+    ("day", "2026-12-01", "persons", "total", "all"): 6,
+    ("day", "2026-12-01", "persons", "age_band", "unknown"): 1,
+    ("day", "2026-12-01", "persons", "vulnerability", "uam"): 1,  # repeated flag counts once
+    ("day", "2026-12-01", "persons", "vulnerability", "vot"): 1,
+    ("week", "2026-11-23", "persons", "total", "all"): 6,
+    ("week", "2026-11-30", "persons", "total", "all"): 21,
+    ("week", "2026-11-30", "persons", "nationality", "AFG"): 1,
+    ("week", "2026-11-30", "persons", "vulnerability", "uam"): 4,
+    ("week", "2026-11-30", "persons", "participant", "RS"): 6,
+    ("week", "2026-11-30", "events", "total", "all"): 4,
+    ("month", "2026-11-01", "persons", "total", "all"): 21,
+    ("month", "2026-11-01", "persons", "nationality", "AFG"): 6,
+    ("month", "2026-11-01", "persons", "border_section", "BA-ME"): 14,
+    ("month", "2026-11-01", "events", "event_type", "apprehension"): 2,
+    ("month", "2026-12-01", "persons", "total", "all"): 6,
+    ("month", "2026-12-01", "persons", "nationality", "AFG"): 1,
+    ("month", "2026-12-01", "events", "participant", "RS"): 2,
+}
+
+
+@pytest.mark.parametrize(("cell", "expected"), EXPECTED.items(), ids=lambda v: str(v))
+def test_hand_computed_exact_counts(week: StatsState, cell: tuple[str, ...], expected: int):
+    period, start, measure, dimension, value = cell
+    got = week.count(
+        Period(period), date.fromisoformat(start), Measure(measure), Dimension(dimension), value
     )
-    state.add(record([person("AFG")] * 5, time=NOW - timedelta(days=1)), NOW)
-    got = cells(state)
-    assert got["day|2026-11-20|persons|nationality|AFG"].count == 6
-    assert got["day|2026-11-20|persons|nationality|SYR"].count == 5
-    assert got["day|2026-11-20|persons|vulnerability|uam"].count == 5
-    assert got["day|2026-11-20|events|total|all"].display == "<5"
-    assert got["week|2026-11-16|persons|nationality|AFG"].count == 11
-    assert got["month|2026-11-01|persons|participant|BA"].count == 11
-    assert got["day|2026-11-19|persons|border_section|BA-ME"].count == 5
-    assert got["week|2026-11-16|persons|total|all"].window_end == date(2026, 11, 23)
+    assert got == expected
 
 
-def test_unlisted_members_of_a_group_count_as_unknown():
+def test_published_cells_after_disclosure_control(week: StatsState):
+    got = by_key(week.flush(NOW))
+    shown = {key: c.display for key, c in got.items()}
+    assert shown["day|2026-11-30|persons|nationality|SYR"] == "5"
+    assert shown["day|2026-11-30|persons|nationality|__total__"] == "15"
+    # 3 + 2 hidden add up to 5: no complementary cell needed, "unknown" stays visible.
+    assert got["day|2026-11-30|persons|age_band|14-17"].suppression == "primary"
+    assert got["day|2026-11-30|persons|age_band|35-64"].suppression == "primary"
+    assert shown["day|2026-11-30|persons|age_band|unknown"] == "10"
+    # Week of the 30th: AFG 1 is primary; IRQ 5 and SYR 5 tie and IRQ wins by key.
+    assert got["week|2026-11-30|persons|nationality|AFG"].suppression == "primary"
+    assert got["week|2026-11-30|persons|nationality|IRQ"].suppression == "complementary"
+    assert shown["week|2026-11-30|persons|nationality|SYR"] == "5"
+    assert shown["week|2026-11-30|persons|nationality|__total__"] == "21"
+    # uam 4 + vot 1 are both small, but the group total of 5 flags is shown.
+    assert shown["week|2026-11-30|persons|vulnerability|uam"] == "<5"
+    assert shown["week|2026-11-30|persons|vulnerability|__total__"] == "5"
+    assert shown["month|2026-11-01|persons|border_section|BA-ME"] == "14"
+    assert shown["month|2026-11-01|events|total|all"] == "<5"
+    cell = got["week|2026-11-30|persons|total|all"]
+    assert (cell.window_start, cell.window_end) == (date(2026, 11, 30), date(2026, 12, 7))
+    assert got["month|2026-11-01|persons|total|all"].window_end == date(2026, 12, 1)
+    assert all(c.updated_at == NOW for c in got.values())
+    for c in got.values():
+        assert c.suppressed == (c.count is None) == (c.display == "<5")
+        assert c.count is None or c.count == 0 or c.count >= 5
+    assert "day|2026-11-29|persons|vulnerability|__total__" not in got  # nobody flagged
+
+
+def test_every_dirty_group_has_its_total_cell(week: StatsState):
+    dirty = week.dirty_groups
+    cells = week.flush(NOW)
+    groups = {c.key.rsplit("|", 1)[0] for c in cells}
+    totals = {c.key.rsplit("|", 1)[0] for c in cells if c.value == "__total__"}
+    assert groups == totals
+    assert groups == {f"{p}|{start.isoformat()}|{m}|{d}" for p, start, m, d in dirty}
+
+
+def test_flush_clears_dirty_and_then_publishes_only_changed_groups(week: StatsState):
+    assert week.flush(NOW)
+    assert week.dirty_groups == frozenset()
+    assert week.flush(NOW) == []
+    smuggling = record("migrant_smuggling", {"persons_smuggled": 4}, time=TUE)
+    assert week.add(smuggling, NOW) == AddResult.COUNTED
+    got = by_key(week.flush(NOW))
+    assert {c.measure for c in got.values()} == {Measure.EVENTS}
+    assert {(c.period, c.window_start) for c in got.values()} == {
+        (Period.DAY, date(2026, 12, 1)),
+        (Period.WEEK, date(2026, 11, 30)),
+        (Period.MONTH, date(2026, 12, 1)),
+    }
+    assert got["day|2026-12-01|events|event_type|migrant_smuggling"].display == "<5"
+    assert week.flush(NOW) == []
+
+
+def test_all_cells_republishes_everything_without_touching_dirty(week: StatsState):
+    flushed = by_key(week.flush(NOW))
+    assert by_key(week.all_cells(NOW)) == flushed
+    assert week.flush(NOW) == []
+    week.mark_all_dirty()
+    assert by_key(week.flush(NOW)) == flushed
+
+
+def test_the_same_record_twice_counts_once():
     state = StatsState()
-    state.add(record([person("AFG")] * 2, group=7), NOW)
-    got = cells(state)
-    assert got["day|2026-11-20|persons|total|all"].count == 7
-    unknown = got["day|2026-11-20|persons|nationality|unknown"]
-    assert unknown.suppression == "complementary"  # else 7 - 5 reveals the 2 Afghans
-    assert got["day|2026-11-20|persons|nationality|AFG"].suppression == "primary"
-    assert got["day|2026-11-20|persons|nationality|__total__"].count == 7
+    first = apprehension([person()] * 6)
+    assert state.add(first, NOW) == AddResult.COUNTED
+    assert state.add(first, NOW) == AddResult.DUPLICATE
+    assert state.count(Period.DAY, NOW.date(), Measure.PERSONS, Dimension.TOTAL, "all") == 6
+    assert state.knows(first.event_key)
 
 
-def test_counting_is_idempotent_for_a_redelivered_event():
+def test_a_different_record_with_the_same_event_id_and_source_counts_once():
     state = StatsState()
-    first = record([person()] * 6)
+    first = apprehension([person()] * 6)
+    again = apprehension([person("SYR")] * 9, event_id=first.provenance.event_id)
+    assert again.record_id != first.record_id and again.event_key == first.event_key
     assert state.add(first, NOW) == "counted"
-    assert state.add(first, NOW) == "duplicate"
-    again = record([person()] * 6, event_id=first.provenance.event_id)
     assert state.add(again, NOW) == "duplicate"
-    assert cells(state)["day|2026-11-20|persons|total|all"].count == 6
+    assert state.count(Period.DAY, NOW.date(), Measure.PERSONS, Dimension.TOTAL, "all") == 6
+    other_source = apprehension(
+        [person()] * 6, agency="RS-BP", section="HU-RS", event_id=first.provenance.event_id
+    )
+    assert state.add(other_source, NOW) == "counted"  # ids are unique per source only
 
 
-def test_late_events_update_their_window_until_the_lateness_passes():
+def test_a_late_event_within_lateness_updates_its_window_and_marks_it_dirty():
     state = StatsState(lateness=timedelta(days=2))
+    state.add(apprehension([person()] * 6, time=NOW), NOW)
     state.flush(NOW)
-    late = record([person()] * 5, time=NOW - timedelta(days=2))
-    assert state.add(late, NOW) == "counted"
-    assert "day|2026-11-18|persons|total|all" in cells(state)
-    too_late = record([person()] * 5, time=NOW - timedelta(days=4))
-    assert state.add(too_late, NOW) == "too_late"
+    # Its day ended 2026-11-28T00:00Z; exactly two days later it is still accepted.
+    late = apprehension([person()] * 5, time=datetime(2026, 11, 27, 23, 59, tzinfo=UTC))
+    assert state.add(late, datetime(2026, 11, 30, 0, 0, tzinfo=UTC)) == AddResult.COUNTED
+    got = by_key(state.flush(NOW))
+    assert got["day|2026-11-27|persons|total|all"].count == 5
+    assert got["week|2026-11-23|persons|total|all"].count == 5
+    assert got["month|2026-11-01|persons|total|all"].count == 5
+    assert not any(k.startswith("day|2026-12-01") for k in got)  # untouched window
+
+
+def test_an_event_beyond_lateness_is_too_late_and_changes_nothing():
+    state = StatsState(lateness=timedelta(days=2))
+    state.add(apprehension([person()] * 6, time=NOW), NOW)
+    state.flush(NOW)
+    too_late = apprehension([person()] * 5, time=datetime(2026, 11, 27, 23, 59, tzinfo=UTC))
+    just_after = datetime(2026, 11, 30, 0, 0, 1, tzinfo=UTC)
+    assert state.add(too_late, just_after) == AddResult.TOO_LATE
     assert state.flush(NOW) == []
+    assert not state.knows(too_late.event_key)
+    day = date(2026, 11, 27)
+    assert state.count(Period.DAY, day, Measure.EVENTS, Dimension.TOTAL, "all") == 0
+
+
+def test_lateness_is_judged_in_utc_whatever_the_clock_zone():
+    state = StatsState(lateness=timedelta(days=1))
+    event = apprehension([person()] * 5, time=datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
+    # 2026-12-01T00:30+02:00 is 2026-11-30T22:30Z: the 29th closed 22.5 h ago, within a day.
+    local_now = datetime.fromisoformat("2026-12-01T00:30:00+02:00")
+    assert state.add(event, local_now) == AddResult.COUNTED
+    with pytest.raises(ValueError, match="aware"):
+        state.add(apprehension([person()]), datetime(2026, 12, 1, 12, 0))
+
+
+def test_evict_drops_closed_windows_but_keeps_event_keys():
+    state = StatsState(lateness=timedelta(days=7))
+    old = apprehension([person()] * 6, time=SUN)
+    state.add(old, SUN)
+    assert state.evict(NOW + timedelta(days=30)) == 0  # dirty: its last cells are not out
+    state.flush(SUN)
+    assert state.evict(SUN + timedelta(days=7)) == 0  # the day is still open to late events
+    later = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # day and week closed 7.5 days ago
+    # Day and week, 4 events groups + 6 persons groups each (nobody flagged vulnerable).
+    assert state.evict(later) == 2 * (4 + 6)
+    assert {c.period for c in state.all_cells(later)} == {Period.MONTH}
+    assert state.add(old, later) == AddResult.DUPLICATE
+    assert state.evict(datetime(2026, 12, 9, tzinfo=UTC)) == 4 + 6  # the month closes too
+    assert state.all_cells(NOW) == []
+
+
+def test_forget_keys_before_uses_the_event_time():
+    state = StatsState(lateness=timedelta(days=40))
+    old, new = apprehension([person()], time=SUN), apprehension([person()], time=TUE)
+    state.add(old, NOW)
+    state.add(new, NOW)
+    assert state.forget_keys_before(MON) == 1
+    assert not state.knows(old.event_key) and state.knows(new.event_key)
+    assert state.add(new, NOW) == AddResult.DUPLICATE
