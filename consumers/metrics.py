@@ -9,6 +9,14 @@ EVENTS_OUT = Counter(
     "wbx_stage_events_out_total", "Records written by a stage, by topic", ["stage", "topic"]
 )
 REJECTED = Counter("wbx_verify_rejected_total", "Records sent to quarantine, by reason", ["reason"])
+OUTCOMES = Counter(
+    "wbx_verify_outcomes_total",
+    "Ingest records by outcome: verified + quarantined + replay = records read",
+    ["outcome"],
+)
+AGENT_CRASHES = Counter(
+    "wbx_agent_crashes_total", "Agents that raised and were restarted by faust", ["agent"]
+)
 REPLAYS = Counter("wbx_verify_replays_total", "Exact replays of accepted events, dropped")
 DUPLICATES = Counter(
     "wbx_shared_duplicates_total", "Redelivered shared records ignored downstream", ["stage"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
@@ -21,11 +21,19 @@ from pydantic import ValidationError
 
 from consumers import metrics
 from consumers.app import Topics
-from consumers.protect import Policy, protect
+from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
+from consumers.quarantine import Position, quarantine_key, quarantine_record
 from consumers.state import RegionalState
-from consumers.verify import Accepted, Position, Rejected, ReplayGuard, verify_record
-from schemas.derived import SharedRecord
+from consumers.verify import (
+    UNPROCESSABLE,
+    Accepted,
+    Rejected,
+    ReplayGuard,
+    receipt_time,
+    verify_record,
+)
+from schemas.derived import QuarantineRecord, SharedRecord
 from schemas.envelope import CONTENT_TYPE
 from schemas.verification import Verifier
 
@@ -51,6 +59,7 @@ def install_agents(
     pseudonymiser: Pseudonymiser,
     regional: RegionalState,
     max_record_bytes: int,
+    max_receipt_delay: timedelta,
     flush_interval: float,
     clock: Callable[[], datetime],
 ) -> None:
@@ -66,7 +75,16 @@ def install_agents(
         # of the per-message cost.
         await app.producer.send(topic.get_topic_name(), key, value, None, None, headers)
 
-    @app.agent(topics.ingest, concurrency=1, name="verify-protect")
+    async def on_agent_error(agent: Any, exc: BaseException) -> None:
+        # Every stage is total, so this counts bugs and infrastructure failures only.
+        metrics.AGENT_CRASHES.labels(agent.name).inc()
+
+    async def quarantine(key: bytes | None, record: QuarantineRecord, stage: str) -> None:
+        metrics.REJECTED.labels(record.reason).inc()
+        await emit(topics.quarantine, quarantine_key(key), _json(record), JSON_HEADERS)
+        metrics.EVENTS_OUT.labels(stage, "quarantine").inc()
+
+    @app.agent(topics.ingest, concurrency=1, name="verify-protect", on_error=on_agent_error)
     async def verify_protect(stream: Any) -> AsyncIterator[None]:
         processed = 0
         async for event in stream.events():
@@ -75,29 +93,48 @@ def install_agents(
             position = Position(message.topic, message.partition, message.offset)
             metrics.EVENTS_IN.labels("verify").inc()
             now = clock()
+            received_at = receipt_time(message.timestamp, now, max_receipt_delay)
             outcome = verify_record(
-                event.value, position, verifier, guard, max_bytes=max_record_bytes, now=now
+                event.value,
+                position,
+                verifier,
+                guard,
+                max_bytes=max_record_bytes,
+                received_at=received_at,
+                key=message.key,
             )
+            if isinstance(outcome, Accepted):
+                try:
+                    protected = protect(
+                        outcome.envelope, outcome.digest, policy, pseudonymiser, now=now
+                    )
+                except Exception as exc:  # a bug must cost one record, not the stream
+                    logger.exception("protecting %s failed", position)
+                    detail = f"{type(exc).__name__} in the Protect stage: {exc}"
+                    record = quarantine_record(
+                        outcome.raw, position, UNPROCESSABLE, detail, received_at, key=message.key
+                    )
+                    outcome = Rejected(record)
+                else:
+                    await _forward(outcome, protected)
+                    metrics.OUTCOMES.labels("verified").inc()
             if isinstance(outcome, Rejected):
-                metrics.REJECTED.labels(outcome.record.reason).inc()
-                await emit(topics.quarantine, message.key, _json(outcome.record), JSON_HEADERS)
-                metrics.EVENTS_OUT.labels("verify", "quarantine").inc()
-            elif isinstance(outcome, Accepted):
-                await _forward(outcome, now)
-            else:
+                await quarantine(message.key, outcome.record, "verify")
+                metrics.OUTCOMES.labels("quarantined").inc()
+            elif not isinstance(outcome, Accepted):
                 metrics.REPLAYS.inc()
+                metrics.OUTCOMES.labels("replay").inc()
             processed += 1
             if processed % EXPIRE_EVERY == 0:
                 guard.expire(now, message.partition)
             metrics.LATENCY.labels("verify-protect").observe(time.perf_counter() - started)
             yield None
 
-    async def _forward(accepted: Accepted, now: datetime) -> None:
+    async def _forward(accepted: Accepted, protected: Protected | None) -> None:
         envelope = accepted.envelope
         key = envelope.subject.encode("utf-8")
         await emit(topics.verified, key, accepted.raw, CE_HEADERS)
         metrics.EVENTS_OUT.labels("verify", "verified").inc()
-        protected = protect(envelope, accepted.digest, policy, pseudonymiser, now=now)
         if protected is None:
             logger.info("event %s past its retention deadline: not shared", envelope.id)
             return
@@ -106,23 +143,32 @@ def install_agents(
         if protected.audit is not None:
             await emit(topics.audit, key, _json(protected.audit), JSON_HEADERS)
             metrics.EVENTS_OUT.labels("protect", "audit").inc()
-        metrics.END_TO_END.observe(max(0.0, (now - envelope.time).total_seconds()))
+        metrics.END_TO_END.observe(max(0.0, (clock() - envelope.time).total_seconds()))
 
-    @app.agent(topics.shared, concurrency=1, name="aggregate-route")
+    @app.agent(topics.shared, concurrency=1, name="aggregate-route", on_error=on_agent_error)
     async def aggregate_route(stream: Any) -> AsyncIterator[None]:
         async for event in stream.events():
             started = time.perf_counter()
             metrics.EVENTS_IN.labels("aggregate-route").inc()
-            await regional.ensure_rebuilt()
+            now = clock()
+            await regional.ensure_rebuilt(now)
             message = event.message
             try:
                 record = SharedRecord.model_validate_json(event.value or b"")
-            except ValidationError as exc:
+                alerts = regional.apply(record, now)
+            except Exception as exc:  # unreadable or unexpected: quarantined, never a crash
+                if not isinstance(exc, ValidationError):
+                    logger.exception("aggregating the shared record at offset %s failed", message)
                 position = Position(message.topic, message.partition, message.offset)
-                await regional.quarantine(event.value or b"", position, str(exc), clock())
+                reason = "malformed" if isinstance(exc, ValidationError) else UNPROCESSABLE
+                detail = f"{type(exc).__name__}: {exc}"
+                record_q = quarantine_record(
+                    event.value or b"", position, reason, detail, now, key=message.key
+                )
+                await quarantine(message.key, record_q, "aggregate-route")
                 yield None
                 continue
-            for alert in regional.apply(record, clock()):
+            for alert in alerts:
                 await emit(
                     topics.alerts[alert.pcc], alert.id.encode("ascii"), _json(alert), JSON_HEADERS
                 )

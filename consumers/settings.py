@@ -41,6 +41,11 @@ class WorkerSettings(BaseSettings):
     )
     stats_flush_interval: float = Field(default=1.0, gt=0)
     max_record_bytes: int = Field(default=1_048_576, gt=0)
+    max_receipt_delay: timedelta = Field(
+        default=timedelta(days=7),
+        description="how far back a record's Kafka timestamp is trusted as its receipt time "
+        "(older ones count as received this long ago)",
+    )
     rebalance_timeout: float = Field(default=5.0, gt=0)
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     log_level: str = "info"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -22,7 +22,6 @@ from consumers import metrics
 from consumers.aggregate import StatsState
 from consumers.app import Topics
 from consumers.route import Router
-from consumers.verify import Position, quarantine_record
 from schemas.derived import Alert, SharedRecord, StatCell
 from schemas.settings import KafkaSettings
 from schemas.topics import SHARED
@@ -77,23 +76,17 @@ class RegionalState:
         """Cells of every statistic group that changed since the last call."""
         return self.stats.flush(now)
 
-    async def quarantine(self, raw: bytes, position: Position, detail: str, now: datetime) -> None:
-        """Send an unreadable shared record to quarantine instead of crashing."""
-        record = quarantine_record(raw, position, "malformed", detail, now)
-        metrics.REJECTED.labels("malformed").inc()
-        await self.topics.quarantine.send(value=record.model_dump_json().encode("utf-8"))
-
-    async def ensure_rebuilt(self) -> None:
+    async def ensure_rebuilt(self, now: datetime) -> None:
         """Rebuild from the topics once, before the first record is applied."""
         if self.rebuilt:
             return
         async with self._lock:
             if self.rebuilt:
                 return
-            await self._rebuild()
+            await self._rebuild(now)
             self.rebuilt = True
 
-    async def _rebuild(self) -> None:
+    async def _rebuild(self, now: datetime) -> None:
         alert_topics = [t.get_topic_name() for t in self.topics.alerts.values()]
         for value in await self._read_all(alert_topics):
             try:
@@ -101,15 +94,14 @@ class RegionalState:
             except ValidationError:
                 continue
             self.sent.add((alert.id, alert.revision))
-        now = datetime.now(UTC)
         pending: list[Alert] = []
         replayed = 0
         for value in await self._read_all([SHARED]):
             try:
                 record = SharedRecord.model_validate_json(value)
-            except ValidationError:
-                continue  # the agent quarantines it when it reads it
-            pending.extend(self.apply(record, now))
+                pending.extend(self.apply(record, now))
+            except Exception:  # noqa: S112 - the agent quarantines it when it reads it again
+                continue
             replayed += 1
         for alert in pending:
             if (alert.id, alert.revision) in self.sent:

@@ -7,31 +7,23 @@ quarantine record that keeps the original bytes and where they came from.
 
 from __future__ import annotations
 
-import base64
-import json
+import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from consumers.quarantine import Position, quarantine_record
 from schemas.derived import QuarantineRecord
 from schemas.envelope import Envelope
 from schemas.verification import Reason, Verdict, Verifier
 
+logger = logging.getLogger(__name__)
+
 OVERSIZE = "oversize"
 """Quarantine reason for a record larger than the worker accepts (not a contract verdict)."""
 
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where a record was read: topic, partition, offset."""
-
-    topic: str
-    partition: int
-    offset: int
-
-    def marker(self) -> str:
-        """A compact form stored with a seen event to recognise redeliveries of this record."""
-        return f"{self.partition}:{self.offset}"
+UNPROCESSABLE = "unprocessable"
+"""Quarantine reason when checking a record failed in a way no check anticipated (a bug)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,37 +52,41 @@ class Replay:
 Outcome = Accepted | Rejected | Replay
 
 
-def quarantine_record(
-    raw: bytes, position: Position, reason: str, detail: str, now: datetime
-) -> QuarantineRecord:
-    """The quarantine record for a rejected input, keeping the original bytes."""
-    return QuarantineRecord(
-        reason=reason,
-        detail=detail[:2000],
-        topic=position.topic,
-        partition=position.partition,
-        offset=position.offset,
-        received_at=now,
-        original_b64=base64.b64encode(raw).decode("ascii"),
-        original_size=len(raw),
-    )
+def receipt_time(timestamp: float | None, now: datetime, max_delay: timedelta) -> datetime:
+    """A record's trusted receipt time: its Kafka timestamp, within [now - max_delay, now].
 
-
-def _identity(raw: bytes) -> dict[str, str]:
-    """The `id` and `source` of a rejected record when they can be read, to help the sender."""
+    The gateway stamps the records it forwards with the instant it answered the sender, so
+    the worker judges the clock checks at the very instant the gateway did, however far
+    behind it is. A timestamp in the future or older than `max_delay` (a producer's own
+    clock, or a forged one) is clamped, so a sender gains at most `max_delay` of leeway.
+    """
+    if timestamp is None or timestamp <= 0:
+        return now
     try:
-        obj = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return {}
-    if not isinstance(obj, dict):
-        return {}
-    found = {"event_id": obj.get("id"), "source": obj.get("source")}
-    return {k: v[:200] for k, v in found.items() if isinstance(v, str)}
+        stamped = datetime.fromtimestamp(timestamp, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return now
+    return min(now, max(stamped, now - max_delay))
 
 
-def _rejected(raw: bytes, position: Position, verdict: Verdict, now: datetime) -> Rejected:
-    record = quarantine_record(raw, position, verdict.reason.value, verdict.detail, now)
-    return Rejected(record.model_copy(update=_identity(raw)))
+def _rejected(
+    raw: bytes, key: bytes | None, position: Position, verdict: Verdict, received_at: datetime
+) -> Rejected:
+    # Past the sender's deadline the record's personal data must not be kept: digest only.
+    keep = verdict.reason is not Reason.RETENTION_EXPIRED
+    return Rejected(
+        quarantine_record(
+            raw,
+            position,
+            verdict.reason.value,
+            verdict.detail,
+            received_at,
+            key=key,
+            keep_original=keep,
+            event_id=verdict.event_id,
+            source=verdict.source,
+        )
+    )
 
 
 class ReplayGuard:
@@ -142,31 +138,44 @@ def verify_record(
     guard: ReplayGuard,
     *,
     max_bytes: int,
-    now: datetime,
+    received_at: datetime,
+    key: bytes | None = None,
 ) -> Outcome:
-    """Run every check on one ingest record; never raises for bad input."""
+    """Exactly one outcome for any record value and key; never raises.
+
+    Clock checks are judged at `received_at`, the record's trusted receipt time.
+    """
     data = raw or b""
-    if len(data) > max_bytes:
-        detail = f"record is {len(data)} bytes, the limit is {max_bytes}; first {max_bytes} kept"
-        return Rejected(quarantine_record(data[:max_bytes], position, OVERSIZE, detail, now))
-    verdict = verifier.verify_bytes(data)
-    if not verdict.ok or verdict.envelope is None or verdict.digest is None:
-        return _rejected(data, position, verdict, now)
-    envelope = verdict.envelope
-    if not guard.check_and_remember(envelope, position):
-        return Replay(f"{envelope.source}|{envelope.id}")
-    return Accepted(envelope, verdict.digest, data)
+    try:
+        if len(data) > max_bytes:
+            detail = f"record is {len(data)} bytes, the limit is {max_bytes}"
+            return Rejected(
+                quarantine_record(data, position, OVERSIZE, detail, received_at, key=key)
+            )
+        verdict = verifier.verify_bytes(data, received_at=received_at)
+        if not verdict.ok or verdict.envelope is None or verdict.digest is None:
+            return _rejected(data, key, position, verdict, received_at)
+        envelope = verdict.envelope
+        if not guard.check_and_remember(envelope, position):
+            return Replay(f"{envelope.source}|{envelope.id}")
+        return Accepted(envelope, verdict.digest, data)
+    except Exception as exc:  # the stage must stay total: a bug costs one record, not the stream
+        logger.exception("checking the record at %s failed unexpectedly", position)
+        detail = f"{type(exc).__name__} while checking the record: {exc}"
+        return Rejected(
+            quarantine_record(data, position, UNPROCESSABLE, detail, received_at, key=key)
+        )
 
 
 __all__ = [
     "OVERSIZE",
+    "UNPROCESSABLE",
     "Accepted",
     "Outcome",
-    "Position",
     "Reason",
     "Rejected",
     "Replay",
     "ReplayGuard",
-    "quarantine_record",
+    "receipt_time",
     "verify_record",
 ]

@@ -69,6 +69,7 @@ def build_worker_app(
         ),
         regional=regional,
         max_record_bytes=worker.max_record_bytes,
+        max_receipt_delay=worker.max_receipt_delay,
         flush_interval=worker.stats_flush_interval,
         clock=_now,
     )

@@ -29,6 +29,7 @@ class OutboxEntry:
     event_id: str
     key: bytes
     value: bytes
+    timestamp_ms: int | None = None
 
 
 _SCHEMA = """
@@ -37,7 +38,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     event_key TEXT NOT NULL UNIQUE,
     record_key BLOB NOT NULL,
     value BLOB NOT NULL,
-    queued_at TEXT NOT NULL
+    queued_at TEXT NOT NULL,
+    timestamp_ms INTEGER
 )
 """
 
@@ -55,14 +57,23 @@ class Outbox:
         # FULL: a row acknowledged to the caller survives a power cut, not only a crash.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "timestamp_ms" not in columns:  # an outbox file from before record timestamps
+            self._db.execute("ALTER TABLE outbox ADD COLUMN timestamp_ms INTEGER")
 
     @classmethod
     def for_agency(cls, directory: Path, agency: str, max_events: int) -> Outbox:
         """The outbox file of one agency (`<dir>/<AGENCY>.sqlite3`)."""
         return cls(directory / f"{agency}.sqlite3", max_events)
 
-    def put(self, event_key: str, key: bytes, value: bytes) -> bool:
-        """Queue a record; False if the same event is already queued. Raises when full."""
+    def put(
+        self, event_key: str, key: bytes, value: bytes, timestamp_ms: int | None = None
+    ) -> bool:
+        """Queue a record; False if the same event is already queued. Raises when full.
+
+        `timestamp_ms` is the Kafka record timestamp to send it with (the gateway's receipt
+        time); None lets the producer stamp it when it is sent.
+        """
         with self._lock:
             count = self._count()
             if count >= self.max_events:
@@ -72,9 +83,9 @@ class Outbox:
                     "WBX_PUBLISHER_OUTBOX_MAX_EVENTS"
                 )
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO outbox (event_key, record_key, value, queued_at) "
-                "VALUES (?, ?, ?, ?)",
-                (event_key, key, value, datetime.now(UTC).isoformat()),
+                "INSERT OR IGNORE INTO outbox "
+                "(event_key, record_key, value, queued_at, timestamp_ms) VALUES (?, ?, ?, ?, ?)",
+                (event_key, key, value, datetime.now(UTC).isoformat(), timestamp_ms),
             )
             return cursor.rowcount == 1
 
@@ -102,10 +113,14 @@ class Outbox:
         """The oldest queued records, in order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, event_key, record_key, value FROM outbox ORDER BY seq LIMIT ?",
+                "SELECT seq, event_key, record_key, value, timestamp_ms FROM outbox "
+                "ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [OutboxEntry(int(s), str(e), bytes(k), bytes(v)) for s, e, k, v in rows]
+        return [
+            OutboxEntry(int(s), str(e), bytes(k), bytes(v), None if t is None else int(t))
+            for s, e, k, v, t in rows
+        ]
 
     def remove(self, seqs: list[int]) -> None:
         """Delete records the broker acknowledged."""

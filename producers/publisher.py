@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -104,11 +105,25 @@ class Forwarder:
             self._task = None
         await self._close_producer()
 
-    def enqueue_signed(self, signed: Mapping[str, Any]) -> Queued:
-        """Queue an already signed envelope (checked against the schema first)."""
-        envelope = Envelope.model_validate(signed)
+    def enqueue_signed(
+        self,
+        signed: Mapping[str, Any],
+        *,
+        envelope: Envelope | None = None,
+        received_at: datetime | None = None,
+    ) -> Queued:
+        """Queue an already signed envelope (checked against the schema unless `envelope`).
+
+        `received_at` becomes the Kafka record's timestamp: the gateway passes the instant
+        it verified the event, so the worker judges the clock checks at that same instant.
+        """
+        envelope = envelope or Envelope.model_validate(signed)
+        timestamp_ms = None if received_at is None else int(received_at.timestamp() * 1000)
         new = self.outbox.put(
-            f"{envelope.source}|{envelope.id}", envelope.subject.encode(), encode_record(signed)
+            f"{envelope.source}|{envelope.id}",
+            envelope.subject.encode(),
+            encode_record(signed),
+            timestamp_ms,
         )
         BACKLOG.labels(self.name).set(self.outbox.backlog())
         self._drained.clear()
@@ -157,7 +172,10 @@ class Forwarder:
             return 0
         producer = await self._ensure_producer()
         futures = [
-            await producer.send(INGEST, value=e.value, key=e.key, headers=HEADERS) for e in entries
+            await producer.send(
+                INGEST, value=e.value, key=e.key, headers=HEADERS, timestamp_ms=e.timestamp_ms
+            )
+            for e in entries
         ]
         await asyncio.gather(*futures)
         self.outbox.remove([e.seq for e in entries])

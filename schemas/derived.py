@@ -94,9 +94,16 @@ class QuarantineRecord(WireModel):
     topic: str
     partition: int
     offset: int
-    received_at: AwareDatetime
-    original_b64: str = Field(description="the original record value, standard base64")
+    received_at: AwareDatetime = Field(description="the trusted receipt time of the record")
+    original_b64: str | None = Field(
+        description="the original record value, standard base64: whole, or its first 256 KiB "
+        "when `original_truncated`; null when withheld (personal data past its deadline)"
+    )
     original_size: int
+    original_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="of the whole value")
+    original_truncated: bool = False
+    key_b64: str | None = Field(default=None, description="the Kafka key (its first 256 bytes)")
+    key_size: int = 0
     event_id: str | None = None
     source: str | None = None
 

@@ -9,16 +9,16 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     Field,
     PrivateAttr,
     ValidationError,
     model_validator,
 )
 
+from schemas.json_types import AccuracyCode, JsonBool, JsonDateTime
 from schemas.payloads import PAYLOAD_TYPES, Payload
 from schemas.payloads.common import WireModel
-from schemas.vocab import Accuracy, Handling, ImpactLevel, Purpose, Reliability
+from schemas.vocab import Handling, ImpactLevel, Purpose, Reliability
 
 CONTENT_TYPE = "application/cloudevents+json"
 """Kafka `content-type` header value of a structured-mode CloudEvent."""
@@ -66,18 +66,18 @@ class EnvelopeBody(WireModel):
     id: EventId
     source: str = Field(pattern=SOURCE_PATTERN, examples=["urn:wbx:agency:RS-BP"])
     type: str = Field(pattern=r"^wbx\.[a-z_]+\.[a-z_]+$")
-    time: AwareDatetime
+    time: JsonDateTime
     subject: str
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str = Field(pattern=r"^urn:wbx:schema:[a-z_]+\.[a-z_]+:[1-9][0-9]*$")
     wbxhandling: Handling
     wbxpurpose: Purpose
-    wbxretainuntil: AwareDatetime
+    wbxretainuntil: JsonDateTime
     wbxreliability: Reliability
-    wbxaccuracy: Accuracy
+    wbxaccuracy: AccuracyCode
     wbximpact: ImpactLevel
     wbxincident: EventId | None = None
-    wbxclosed: bool | None = None
+    wbxclosed: JsonBool | None = None
     wbxkeyid: str | None = Field(default=None, min_length=1, max_length=128)
     data: dict[str, Any]
 

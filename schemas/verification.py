@@ -6,9 +6,8 @@ This is the single implementation used by the Verify stage, the gateway and the 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,11 +15,14 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from pydantic import ValidationError
 
+from schemas import strict_json
 from schemas.canonical import b64url_decode, signing_input
-from schemas.envelope import Envelope, agency_of, describe_errors
+from schemas.envelope import Envelope, agency_of, describe_errors, utc_iso
+from schemas.json_types import json_type_name, parse_rfc3339
 from schemas.keys import KeyRegistry
 from schemas.reference import ReferenceData, load_reference
 from schemas.settings import ContractSettings
+from schemas.strict_json import excerpt
 
 
 class Reason(StrEnum):
@@ -47,6 +49,8 @@ class Verdict:
     detail: str = ""
     envelope: Envelope | None = None
     digest: str | None = None  # SHA-256 hex of the signed bytes, for provenance
+    event_id: str | None = None  # `id` and `source` as read, when they are strings,
+    source: str | None = None  # so a rejection can name the event to its sender
 
     @property
     def ok(self) -> bool:
@@ -54,14 +58,11 @@ class Verdict:
         return self.reason is Reason.OK
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
+def _parse_time(value: str) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_rfc3339(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
 
 
 class Verifier:
@@ -93,18 +94,34 @@ class Verifier:
             max_skew=settings.max_clock_skew,
         )
 
-    def verify_bytes(self, raw: bytes) -> Verdict:
-        """Verify one record as received (UTF-8 JSON of a structured-mode CloudEvent)."""
-        try:
-            obj = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return Verdict(Reason.MALFORMED, f"not UTF-8 JSON: {exc}")
-        return self.verify_object(obj)
+    def verify_bytes(self, raw: bytes, *, received_at: datetime | None = None) -> Verdict:
+        """Verify one record as received: I-JSON in UTF-8 of a structured-mode CloudEvent.
 
-    def verify_object(self, obj: Any) -> Verdict:
-        """Verify one already-parsed JSON value."""
+        Clock checks are judged at `received_at` (the trusted receipt time; default: now).
+        """
+        try:
+            obj = strict_json.loads(raw)
+        except strict_json.NotIJsonError as exc:
+            return Verdict(Reason.MALFORMED, str(exc))
+        return self.verify_object(obj, received_at=received_at)
+
+    def verify_object(self, obj: Any, *, received_at: datetime | None = None) -> Verdict:
+        """Verify one JSON value as `schemas.strict_json.loads` returns it; never raises."""
+        verdict = self._verify(obj, self.clock() if received_at is None else received_at)
+        if isinstance(obj, dict) and verdict.envelope is None:
+            event_id, source = obj.get("id"), obj.get("source")
+            return replace(
+                verdict,
+                event_id=event_id if isinstance(event_id, str) else None,
+                source=source if isinstance(source, str) else None,
+            )
+        if verdict.envelope is not None:
+            return replace(verdict, event_id=verdict.envelope.id, source=verdict.envelope.source)
+        return verdict
+
+    def _verify(self, obj: Any, now: datetime) -> Verdict:
         if not isinstance(obj, dict):
-            return Verdict(Reason.MALFORMED, f"expected a JSON object, got {type(obj).__name__}")
+            return Verdict(Reason.MALFORMED, f"expected a JSON object, got {json_type_name(obj)}")
         missing = [
             k for k in ("source", "time", "wbxkeyid", "wbxsig") if not isinstance(obj.get(k), str)
         ]
@@ -115,7 +132,9 @@ class Verifier:
         kid: str = obj["wbxkeyid"]
         entry = self.registry.get(kid)
         if entry is None:
-            return Verdict(Reason.UNKNOWN_KEY, f"wbxkeyid {kid!r} is not in the key registry")
+            return Verdict(
+                Reason.UNKNOWN_KEY, f"wbxkeyid {excerpt(kid, 128)!r} is not in the key registry"
+            )
         try:
             agency = agency_of(obj["source"])
         except ValueError as exc:
@@ -128,7 +147,9 @@ class Verifier:
             return Verdict(Reason.REVOKED_KEY, f"key {kid!r} was revoked at {entry.revoked_at}")
         event_time = _parse_time(obj["time"])
         if event_time is None:
-            return Verdict(Reason.MALFORMED, f"time {obj['time']!r} is not RFC 3339 with an offset")
+            return Verdict(
+                Reason.MALFORMED, f"time {excerpt(obj['time'])!r} is not RFC 3339 with an offset"
+            )
         if not entry.valid_at(event_time):
             return Verdict(
                 Reason.KEY_NOT_VALID_AT_TIME,
@@ -154,19 +175,20 @@ class Verifier:
                 f"subject: border section {envelope.subject!r} is not in the reference data",
                 digest=digest,
             )
-        now = self.clock()
         if envelope.time < now - self.max_age or envelope.time > now + self.max_skew:
             return Verdict(
                 Reason.TOO_OLD_OR_FUTURE,
-                f"time {envelope.time.isoformat()} is outside [now - {self.max_age}, "
-                f"now + {self.max_skew}]",
+                f"time {utc_iso(envelope.time)} is outside [{utc_iso(now - self.max_age)}, "
+                f"{utc_iso(now + self.max_skew)}]: at most {self.max_age} old and "
+                f"{self.max_skew} ahead of its receipt at {utc_iso(now)}",
                 envelope,
                 digest,
             )
         if envelope.wbxretainuntil <= now:
             return Verdict(
                 Reason.RETENTION_EXPIRED,
-                f"wbxretainuntil {envelope.wbxretainuntil.isoformat()} has passed",
+                f"wbxretainuntil {utc_iso(envelope.wbxretainuntil)} had passed when the event "
+                f"was received at {utc_iso(now)}",
                 envelope,
                 digest,
             )

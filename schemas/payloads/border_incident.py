@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from schemas.json_types import JsonBool, JsonInt
 from schemas.payloads.common import Notes, OptionalLocation, Payload, Person
 from schemas.personal import DataCategory, DataKind, personal
 from schemas.vocab import (
@@ -31,8 +32,8 @@ class IrregularCrossingAttempt(_BorderIncident):
     kind: ClassVar[str] = "irregular_crossing_attempt"
 
     direction: Direction
-    group_size: int = Field(ge=1, le=10_000)
-    prevented: bool
+    group_size: JsonInt = Field(ge=1, le=10_000)
+    prevented: JsonBool
     location: OptionalLocation = None
     notes: Notes = None
 
@@ -42,7 +43,7 @@ class MigrantSmuggling(_BorderIncident):
 
     kind: ClassVar[str] = "migrant_smuggling"
 
-    persons_smuggled: int = Field(ge=0, le=10_000)
+    persons_smuggled: JsonInt = Field(ge=0, le=10_000)
     facilitators: list[Person] = Field(default_factory=list, max_length=100)
     vehicle_plate: str | None = personal(
         DataCategory.DIRECT_IDENTIFIER, DataKind.VEHICLE_PLATE, max_length=20
@@ -83,7 +84,7 @@ class ViolenceOrInjury(_BorderIncident):
 
     kind: ClassVar[str] = "violence_or_injury"
 
-    injured: int = Field(ge=0, le=10_000)
+    injured: JsonInt = Field(ge=0, le=10_000)
     cause: InjuryCause = InjuryCause.UNKNOWN
     persons: list[Person] = Field(default_factory=list, max_length=1_000)
     location: OptionalLocation = None
@@ -95,7 +96,7 @@ class DeathOrMissingPerson(_BorderIncident):
 
     kind: ClassVar[str] = "death_or_missing_person"
 
-    count: int = Field(ge=1, le=10_000)
+    count: JsonInt = Field(ge=1, le=10_000)
     status: CasualtyStatus = CasualtyStatus.DEAD
     location: OptionalLocation = None
     notes: Notes = None
@@ -107,7 +108,7 @@ class ProtectionConcern(_BorderIncident):
     kind: ClassVar[str] = "protection_concern"
 
     concern: ConcernType
-    persons_affected: int = Field(default=1, ge=1, le=10_000)
+    persons_affected: JsonInt = Field(default=1, ge=1, le=10_000)
     persons: list[Person] = Field(default_factory=list, max_length=1_000)
     notes: Notes = None
 

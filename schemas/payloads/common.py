@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from schemas.json_types import JsonDate, JsonNumber
 from schemas.nationality import Nationality
 from schemas.personal import DataCategory, DataKind, personal
 from schemas.vocab import AgeBand, EventFamily, Sex, Vulnerability
@@ -45,8 +45,8 @@ class WireModel(BaseModel):
 class Location(WireModel):
     """A WGS 84 position."""
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: JsonNumber = Field(ge=-90, le=90)
+    lon: JsonNumber = Field(ge=-180, le=180)
 
 
 OptionalLocation = Annotated[
@@ -71,7 +71,7 @@ class Person(WireModel):
         DataCategory.QUASI_IDENTIFIER, DataKind.NATIONALITY, default=..., examples=["AFG"]
     )
     sex: Sex = personal(DataCategory.QUASI_IDENTIFIER, DataKind.SEX, default=...)
-    birth_date: date | None = personal(DataCategory.QUASI_IDENTIFIER, DataKind.BIRTH_DATE)
+    birth_date: JsonDate | None = personal(DataCategory.QUASI_IDENTIFIER, DataKind.BIRTH_DATE)
     age_band: AgeBand | None = personal(DataCategory.QUASI_IDENTIFIER, DataKind.AGE_BAND)
     name: str | None = personal(DataCategory.DIRECT_IDENTIFIER, DataKind.NAME, max_length=200)
     document_number: str | None = personal(

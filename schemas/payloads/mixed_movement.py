@@ -6,6 +6,7 @@ from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
+from schemas.json_types import JsonInt
 from schemas.nationality import Nationality
 from schemas.payloads.common import Notes, OptionalLocation, Payload, Person
 from schemas.personal import DataCategory, DataKind, personal
@@ -22,7 +23,7 @@ class Apprehension(_MixedMovement):
     kind: ClassVar[str] = "apprehension"
 
     direction: Direction
-    group_size: int = Field(ge=1, le=10_000)
+    group_size: JsonInt = Field(ge=1, le=10_000)
     location: OptionalLocation = None
     persons: list[Person] = Field(default_factory=list, max_length=10_000)
     notes: Notes = None
@@ -90,9 +91,9 @@ class ReceptionStatus(_MixedMovement):
     kind: ClassVar[str] = "reception_status"
 
     centre_id: str = Field(min_length=1, max_length=64, examples=["RS-KRNJACA"])
-    capacity: int = Field(ge=0)
-    occupancy: int = Field(ge=0)
-    unaccompanied_minors: int = Field(default=0, ge=0)
+    capacity: JsonInt = Field(ge=0)
+    occupancy: JsonInt = Field(ge=0)
+    unaccompanied_minors: JsonInt = Field(default=0, ge=0)
 
 
 class Return(_MixedMovement):

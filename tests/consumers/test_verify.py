@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from consumers.quarantine import Position
 from consumers.verify import (
     OVERSIZE,
     Accepted,
-    Position,
     Rejected,
     Replay,
     ReplayGuard,
@@ -52,7 +53,7 @@ def _signed(agency_key, event_id: str | None = None) -> bytes:
 
 def _run(raw, verifier, guard, offset=0, max_bytes=100_000):
     position = Position("wbx.ingest.v1", 0, offset)
-    return verify_record(raw, position, verifier, guard, max_bytes=max_bytes, now=NOW)
+    return verify_record(raw, position, verifier, guard, max_bytes=max_bytes, received_at=NOW)
 
 
 def test_valid_record_is_accepted_with_digest_and_original_bytes(agency_key, verifier):
@@ -78,8 +79,10 @@ def test_oversize_record_is_quarantined_not_parsed(agency_key, verifier):
     raw = _signed(agency_key)
     outcome = _run(raw, verifier, ReplayGuard({}, timedelta(days=31)), max_bytes=100)
     assert isinstance(outcome, Rejected)
-    assert outcome.record.reason == OVERSIZE
-    assert outcome.record.original_size == 100
+    record = outcome.record
+    assert record.reason == OVERSIZE
+    assert (record.original_size, record.original_truncated) == (len(raw), False)
+    assert record.original_sha256 == hashlib.sha256(raw).hexdigest()
 
 
 def test_tampered_record_quarantine_names_event_when_schema_parses(agency_key, verifier):

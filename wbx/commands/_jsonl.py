@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
+
+from schemas import strict_json
+from schemas.json_types import json_type_name
 
 
 @dataclass(frozen=True)
@@ -19,19 +21,19 @@ class Line:
 
 
 def read_jsonl(stream: IO[str]) -> Iterator[Line]:
-    """Yield every non-blank line with its 1-based number; bad JSON becomes an error, not a stop."""
+    """Every non-blank line with its 1-based number; bad input is an error, not a stop."""
     for number, text in enumerate(stream, start=1):
         stripped = text.strip()
         if not stripped:
             continue
         try:
-            value = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            yield Line(number, stripped, error=f"not JSON: {exc.msg} at column {exc.colno}")
+            value = strict_json.loads(stripped)
+        except strict_json.NotIJsonError as exc:
+            yield Line(number, stripped, error=str(exc))
             continue
         if not isinstance(value, dict):
             yield Line(
-                number, stripped, error=f"expected a JSON object, got {type(value).__name__}"
+                number, stripped, error=f"expected a JSON object, got {json_type_name(value)}"
             )
             continue
         yield Line(number, stripped, value=value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -11,6 +10,7 @@ from gateway.api.deps import PublisherPrincipal, ServiceDep
 from gateway.api.models import EventResult, IngestOut
 from gateway.api.problems import PROBLEM_RESPONSES
 from gateway.service import SourceNotAllowedError
+from schemas import strict_json
 from schemas.envelope import Envelope
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -38,7 +38,7 @@ _BODY_SCHEMA = {
 
 async def _read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"the body is {declared} bytes; the limit is {limit}")
     body = bytearray()
     async for chunk in request.stream():
@@ -66,9 +66,10 @@ async def create_events(
     """
     raw = await _read_limited(request, service.settings.max_body_bytes)
     try:
-        parsed: Any = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HTTPException(400, f"the body is not JSON: {exc}") from None
+        # One level more than an envelope may have: the body can be an array of them.
+        parsed: Any = strict_json.loads(raw, max_depth=strict_json.MAX_DEPTH + 1)
+    except strict_json.NotIJsonError as exc:
+        raise HTTPException(400, f"body: {exc}") from None
     items = parsed if isinstance(parsed, list) else [parsed]
     if not items:
         raise HTTPException(400, "the body is an empty array")
