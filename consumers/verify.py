@@ -19,6 +19,8 @@ from schemas.verification import Reason, Verdict, Verifier
 
 logger = logging.getLogger(__name__)
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 OVERSIZE = "oversize"
 """Quarantine reason for a record larger than the worker accepts (not a contract verdict)."""
 
@@ -63,8 +65,10 @@ def receipt_time(timestamp: float | None, now: datetime, max_delay: timedelta) -
     if timestamp is None or timestamp <= 0:
         return now
     try:
-        stamped = datetime.fromtimestamp(timestamp, tz=UTC)
-    except (OverflowError, OSError, ValueError):
+        # Kafka stamps whole milliseconds; faust hands them over as float seconds, so round
+        # back to the exact millisecond the gateway judged at.
+        stamped = _EPOCH + timedelta(milliseconds=round(timestamp * 1000))
+    except (OverflowError, ValueError):
         return now
     return min(now, max(stamped, now - max_delay))
 

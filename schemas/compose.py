@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from schemas.envelope import EnvelopeBody, describe_errors, source_of
 from schemas.errors import EnvelopeInvalidError
+from schemas.json_types import parse_rfc3339
 from schemas.payloads import PAYLOAD_TYPES, Payload, payload_model
 from schemas.vocab import Accuracy, EventFamily, Handling, ImpactLevel, Purpose, Reliability
 
@@ -88,10 +89,9 @@ def _override_time(overrides: Mapping[str, Any] | None) -> datetime | None:
         return value
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parse_rfc3339(value)
         except ValueError:
             return None  # validation reports it with the field name
-        return parsed if parsed.tzinfo is not None else None
     return None
 
 

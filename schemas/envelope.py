@@ -41,7 +41,8 @@ def check_uuid(value: str) -> str:
     return value
 
 
-EventId = Annotated[str, AfterValidator(check_uuid)]
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+EventId = Annotated[str, Field(pattern=UUID_PATTERN), AfterValidator(check_uuid)]
 
 
 def agency_of(source: str) -> str:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from schemas.json_types import JsonInt
 from schemas.nationality import Nationality
 from schemas.payloads.common import Notes, OptionalLocation, Payload, Person
 from schemas.personal import DataCategory, DataKind, personal
 from schemas.vocab import Direction, EventFamily, ReferralTarget, ReturnKind
+
+
+def _require_a_vulnerability(schema: dict[str, Any]) -> None:
+    """State in the exported schema what `_has_vulnerability` checks."""
+    schema["properties"]["person"] = {
+        "allOf": [
+            schema["properties"]["person"],
+            {"required": ["vulnerabilities"], "properties": {"vulnerabilities": {"minItems": 1}}},
+        ]
+    }
 
 
 class _MixedMovement(Payload):
@@ -63,6 +73,8 @@ class VulnerabilityIdentified(_MixedMovement):
     """A vulnerable person was identified (UAM, victim of trafficking, ...)."""
 
     kind: ClassVar[str] = "vulnerability_identified"
+
+    model_config = ConfigDict(json_schema_extra=_require_a_vulnerability)
 
     person: Person
     location: OptionalLocation = None
