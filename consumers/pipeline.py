@@ -48,6 +48,22 @@ def _json(model: Any) -> bytes:
     return str(model.model_dump_json()).encode("utf-8")
 
 
+def _count_crashes(agent: Any) -> None:
+    """Count every crash (faust restarts the agent) in `wbx_agent_crashes_total`.
+
+    Every stage is total, so this counts bugs and infrastructure failures only. faust has no
+    public hook: the app passes its own `on_error` to each agent, which we wrap.
+    """
+    original = agent._on_error
+
+    async def on_error(crashed: Any, exc: BaseException) -> None:
+        metrics.AGENT_CRASHES.labels(crashed.name).inc()
+        if original is not None:
+            await original(crashed, exc)
+
+    agent._on_error = on_error
+
+
 def install_agents(
     app: faust.App,
     topics: Topics,
@@ -75,16 +91,12 @@ def install_agents(
         # of the per-message cost.
         await app.producer.send(topic.get_topic_name(), key, value, None, None, headers)
 
-    async def on_agent_error(agent: Any, exc: BaseException) -> None:
-        # Every stage is total, so this counts bugs and infrastructure failures only.
-        metrics.AGENT_CRASHES.labels(agent.name).inc()
-
     async def quarantine(key: bytes | None, record: QuarantineRecord, stage: str) -> None:
         metrics.REJECTED.labels(record.reason).inc()
         await emit(topics.quarantine, quarantine_key(key), _json(record), JSON_HEADERS)
         metrics.EVENTS_OUT.labels(stage, "quarantine").inc()
 
-    @app.agent(topics.ingest, concurrency=1, name="verify-protect", on_error=on_agent_error)
+    @app.agent(topics.ingest, concurrency=1, name="verify-protect")
     async def verify_protect(stream: Any) -> AsyncIterator[None]:
         processed = 0
         async for event in stream.events():
@@ -145,7 +157,7 @@ def install_agents(
             metrics.EVENTS_OUT.labels("protect", "audit").inc()
         metrics.END_TO_END.observe(max(0.0, (clock() - envelope.time).total_seconds()))
 
-    @app.agent(topics.shared, concurrency=1, name="aggregate-route", on_error=on_agent_error)
+    @app.agent(topics.shared, concurrency=1, name="aggregate-route")
     async def aggregate_route(stream: Any) -> AsyncIterator[None]:
         async for event in stream.events():
             started = time.perf_counter()
@@ -176,6 +188,9 @@ def install_agents(
                 metrics.EVENTS_OUT.labels("route", "alerts").inc()
             metrics.LATENCY.labels("aggregate-route").observe(time.perf_counter() - started)
             yield None
+
+    for agent in (verify_protect, aggregate_route):
+        _count_crashes(agent)
 
     @app.timer(flush_interval)
     async def flush_stats() -> None:

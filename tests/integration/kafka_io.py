@@ -41,13 +41,15 @@ async def read_topic(bootstrap: str, topic: str) -> list[Any]:
         await consumer.stop()
 
 
-async def produce(bootstrap: str, topic: str, items: list[tuple[bytes | None, bytes]]) -> None:
-    """Send (key, value) records and wait for every acknowledgement."""
+async def produce(
+    bootstrap: str, topic: str, items: list[tuple[bytes | None, bytes]]
+) -> list[tuple[int, int]]:
+    """Send (key, value) records, wait for every acknowledgement; their (partition, offset)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=8_000_000)
     await producer.start()
     try:
         futures = [await producer.send(topic, value=v, key=k) for k, v in items]
-        await asyncio.gather(*futures)
+        return [(m.partition, m.offset) for m in await asyncio.gather(*futures)]
     finally:
         await producer.stop()
 

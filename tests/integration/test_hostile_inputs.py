@@ -1,0 +1,290 @@
+"""Hostile inputs against a real worker and gateway: every input accounted for, nothing crashes.
+
+Straight to `wbx.ingest.v1` and through `POST /v1/events`, from a seeded generator
+(`tests/hostile.py`; `--hostile-count N` for longer runs). The worker's own metrics must
+account for every record on the ingest topic (verified + quarantined + replays), each
+quarantined with the reason its class calls for; no agent restarts; the gateway never answers
+5xx nor drops the connection; and a valid event sent afterwards still flows through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from prometheus_client.parser import text_string_to_metric_families
+
+from gateway.auth import Role
+from schemas import strict_json
+from schemas.topics import INGEST, QUARANTINE, SHARED, VERIFIED
+from tests.factories import envelope, record, signed
+from tests.hostile import REPLAY, Hostile, HostileGenerator, HostileKeys
+from tests.hostile import VERIFIED as EXPECT_VERIFIED
+from tests.integration.gateway_server import LiveGateway, start_gateway
+from tests.integration.kafka_io import (
+    WorkerProcess,
+    produce,
+    read_topic,
+    wait_until,
+)
+from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
+from wbx.broker import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+
+SEED = 20261123
+MAX_BODY = 1_048_576
+
+
+@dataclass
+class Hostiles:
+    """The stack, the keys its registry trusts, and where the worker's metrics are."""
+
+    stack: Stack
+    keys: HostileKeys
+    metrics_port: int
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """`wbx_*` counters of the worker by name, then by their first label's value."""
+        text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
+        found: dict[str, dict[str, float]] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name.startswith("wbx_") and sample.name.endswith("_total"):
+                    label = next(iter(sample.labels.values()), "")
+                    found.setdefault(sample.name, {})[label] = sample.value
+        return found
+
+    def outcomes(self) -> Counter[str]:
+        """Ingest records by outcome, as the worker counted them."""
+        return Counter(self.metrics().get("wbx_verify_outcomes_total", {}))
+
+    def crashes(self) -> float:
+        """Agent restarts, all agents together."""
+        return sum(self.metrics().get("wbx_agent_crashes_total", {}).values())
+
+
+@pytest.fixture(scope="module")
+def hostiles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostiles]:
+    tmp: Path = tmp_path_factory.mktemp("hostile")
+    stack = start_stack(tmp)
+    keys = HostileKeys.create(datetime.now(UTC))
+    keys.registry().save(tmp / "keys.json")
+    port = free_port()
+    stack.worker = WorkerProcess(
+        {**stack.env(), "WBX_WORKER_METRICS_PORT": str(port)}, tmp / "worker.log"
+    )
+    stack.worker.start()
+    yield Hostiles(stack, keys, port)
+    stop_stack(stack)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gw(hostiles: Hostiles) -> AsyncIterator[LiveGateway]:
+    live = await start_gateway(hostiles.stack, hostiles.stack.tmp)
+    yield live
+    await live.stop()
+
+
+async def ingest_total(bootstrap: str) -> int:
+    """How many records the ingest topic holds.
+
+    Counted by reading: the embedded broker's ListOffsets answers the base offset of the last
+    batch + 1 rather than the end, so end offsets undercount batched topics.
+    """
+    return len(await read_topic(bootstrap, INGEST))
+
+
+async def _settled(hostiles: Hostiles, timeout: float = 240) -> Counter[str]:
+    """Wait until the worker has an outcome for every record on the ingest topic."""
+    bootstrap = hostiles.stack.bootstrap
+
+    async def check() -> tuple[Counter[str]] | None:
+        worker = hostiles.stack.worker
+        assert worker and worker.process and worker.process.poll() is None, worker and worker.log()
+        total = await ingest_total(bootstrap)
+        try:
+            outcomes = await asyncio.to_thread(hostiles.outcomes)
+        except httpx.HTTPError:
+            return None
+        return (outcomes,) if sum(outcomes.values()) >= total else None
+
+    (outcomes,) = await wait_until(check, timeout, "an outcome for every ingest record")
+    return outcomes
+
+
+async def test_every_hostile_record_on_the_ingest_topic_gets_exactly_one_outcome(
+    hostiles: Hostiles, request: pytest.FixtureRequest
+):
+    count: int = request.config.getoption("--hostile-count")
+    items = list(HostileGenerator(SEED, hostiles.keys).generate(count))
+    positions = await produce(
+        hostiles.stack.bootstrap, INGEST, [(item.key, item.value) for item in items]
+    )
+    outcomes = await _settled(hostiles)
+
+    total = await ingest_total(hostiles.stack.bootstrap)
+    assert total == count
+    assert sum(outcomes.values()) == total, outcomes
+    expected = Counter(item.expect for item in items)
+    assert outcomes["verified"] == expected[EXPECT_VERIFIED]
+    assert outcomes["replay"] == expected[REPLAY]
+    assert outcomes["quarantined"] == count - expected[EXPECT_VERIFIED] - expected[REPLAY]
+
+    by_position: dict[tuple[int, int], dict[str, Any]] = {}
+    for quarantine_record in await read_topic(hostiles.stack.bootstrap, QUARANTINE):
+        found = json.loads(quarantine_record.value)
+        if found["topic"] == INGEST:
+            by_position[(found["partition"], found["offset"])] = found
+    verified = {r.value for r in await read_topic(hostiles.stack.bootstrap, VERIFIED)}
+    wrong = []
+    for item, position in zip(items, positions, strict=True):
+        found = by_position.get(position)
+        if item.expect == EXPECT_VERIFIED:
+            ok = item.value in verified and found is None
+        elif item.expect == REPLAY:
+            ok = found is None
+        else:
+            ok = found is not None and found["reason"] == item.expect
+        if not ok:
+            wrong.append((item.index, item.kind, item.expect, found and found["reason"]))
+    assert not wrong, f"seed {SEED}: {wrong[:10]}"
+    # Retention-expired records keep no personal data, only the digest and the ids.
+    for item, position in zip(items, positions, strict=True):
+        if item.expect == "retention_expired":
+            assert by_position[position]["original_b64"] is None
+            assert by_position[position]["event_id"] == item.event_id
+    assert hostiles.crashes() == 0, hostiles.stack.worker and hostiles.stack.worker.log()
+
+
+def _gateway_expectation(item: Hostile) -> tuple[int, str | None]:
+    """The status (and, for 202, the per-event reason) the gateway must answer."""
+    if len(item.value) > MAX_BODY:
+        return 413, None
+    try:
+        parsed: Any = strict_json.loads(item.value, max_depth=strict_json.MAX_DEPTH + 1)
+    except strict_json.NotIJsonError:
+        return 400, None
+    if parsed == []:
+        return 400, None
+    return 202, "ok" if item.expect in (EXPECT_VERIFIED, REPLAY) else item.expect
+
+
+async def test_the_gateway_answers_every_hostile_body_with_4xx_or_a_per_event_verdict(
+    hostiles: Hostiles, gw: LiveGateway, request: pytest.FixtureRequest
+):
+    await _settled(hostiles)
+    before = await asyncio.to_thread(hostiles.outcomes)
+    count = max(200, request.config.getoption("--hostile-count") * 2 // 5)
+    items = list(HostileGenerator(SEED + 1, hostiles.keys).generate(count))
+    tokens = {agency: gw.token(Role.PUBLISHER, agency=agency) for agency in ("RS-BP", "BA-BP")}
+    wrong = []
+    statuses: Counter[int] = Counter()
+    async with httpx.AsyncClient(base_url=gw.base, timeout=60) as client:
+        for item in items:
+            response = await client.post(
+                "/v1/events",
+                content=item.value,
+                headers={
+                    "Authorization": f"Bearer {tokens[item.agency]}",
+                    "Content-Type": "application/json",
+                },
+            )
+            statuses[response.status_code] += 1
+            assert response.status_code < 500, (item.index, item.kind, response.text[:500])
+            assert "close" not in response.headers.get("connection", "").lower(), item.kind
+            status, reason = _gateway_expectation(item)
+            body = response.json()
+            if response.status_code != status:
+                wrong.append((item.index, item.kind, status, response.status_code, body))
+            elif status == 202 and any(r["reason"] != reason for r in body["results"]):
+                wrong.append((item.index, item.kind, reason, body["results"][:2]))
+            elif status != 202:
+                assert response.headers["content-type"] == "application/problem+json"
+                assert body["detail"], body
+    assert not wrong, f"seed {SEED + 1}: {wrong[:5]}"
+    assert statuses[202] and statuses[400] and statuses[413], statuses
+
+    # What the gateway accepted reaches the worker and is never quarantined there.
+    assert await gw.service.forwarder.flush(timeout=60)
+    after = await _settled(hostiles)
+    assert after["quarantined"] == before["quarantined"], (before, after)
+    forwarded = sum(after.values()) - sum(before.values())
+    assert after["verified"] - before["verified"] + after["replay"] - before["replay"] == forwarded
+    assert hostiles.crashes() == 0
+
+
+async def test_a_valid_event_after_the_storm_flows_through_both_paths(
+    hostiles: Hostiles, gw: LiveGateway
+):
+    key = hostiles.keys.good["RS-BP"]
+    now = datetime.now(UTC)
+    by_kafka = signed(envelope(time=now - timedelta(minutes=1)), key)
+    by_http = signed(envelope(time=now - timedelta(minutes=1)), key)
+    await produce(hostiles.stack.bootstrap, INGEST, [(b"BA-ME", record(by_kafka))])
+    async with httpx.AsyncClient(base_url=gw.base) as client:
+        response = await client.post(
+            "/v1/events", json=by_http, headers=gw.auth(Role.PUBLISHER, agency="RS-BP")
+        )
+    assert response.status_code == 202 and response.json()["accepted"] == 1
+
+    async def shared() -> set[str] | None:
+        records = await read_topic(hostiles.stack.bootstrap, SHARED)
+        ids = {json.loads(r.value)["provenance"]["event_id"] for r in records}
+        wanted = {by_kafka["id"], by_http["id"]}
+        return ids & wanted if wanted <= ids else None
+
+    await wait_until(shared, 60, "both valid events on wbx.shared.v1")
+    assert hostiles.crashes() == 0
+
+
+async def test_an_event_the_gateway_accepted_near_its_limits_is_verified_by_a_late_worker(
+    hostiles: Hostiles, gw: LiveGateway
+):
+    # The gateway lives 60 s in the past: the worker reads its records 60 s "later".
+    gw.clock.offset = -timedelta(seconds=60)
+    try:
+        accepted_at = gw.clock()
+        key = hostiles.keys.good["RS-BP"]
+        near_age_limit = signed(
+            envelope(time=accepted_at - timedelta(days=30) + timedelta(seconds=1)), key
+        )
+        near_deadline = signed(
+            envelope(
+                time=accepted_at - timedelta(hours=1),
+                overrides={"wbxretainuntil": accepted_at + timedelta(seconds=1)},
+            ),
+            key,
+        )
+        async with httpx.AsyncClient(base_url=gw.base) as client:
+            response = await client.post(
+                "/v1/events",
+                json=[near_age_limit, near_deadline],
+                headers=gw.auth(Role.PUBLISHER, agency="RS-BP"),
+            )
+        assert response.status_code == 202, response.text
+        assert response.json()["accepted"] == 2, response.json()
+    finally:
+        gw.clock.offset = timedelta()
+    wanted = {near_age_limit["id"], near_deadline["id"]}
+
+    async def verified() -> set[str] | None:
+        records = await read_topic(hostiles.stack.bootstrap, VERIFIED)
+        ids = {json.loads(r.value)["id"] for r in records} & wanted
+        return ids if ids == wanted else None
+
+    await wait_until(verified, 60, "both events on wbx.verified.v1")
+    quarantined = {
+        json.loads(r.value).get("event_id")
+        for r in await read_topic(hostiles.stack.bootstrap, QUARANTINE)
+    }
+    assert not wanted & quarantined
