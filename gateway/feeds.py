@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from gateway import metrics
 from gateway.views import PccAlerts, StatsView
 from schemas.derived import Alert, AlertAction, StatCell
 from schemas.settings import KafkaSettings
@@ -103,7 +104,11 @@ class Feeds:
                 )
                 self._apply_pending_actions()
         except ValidationError as exc:
+            metrics.UNREADABLE.labels(topic).inc()
             logger.warning("unreadable record on %s ignored: %s", topic, exc.errors()[:1])
+        except Exception:  # a bug must cost one record, not the feed (and so every view)
+            metrics.UNREADABLE.labels(topic).inc()
+            logger.exception("record on %s could not be applied; ignored", topic)
 
     def _apply_pending_actions(self) -> None:
         if not self.pending_actions:

@@ -15,3 +15,8 @@ ACK_SECONDS = Histogram(
     "Time from an alert reaching the gateway to its acknowledgement",
     buckets=(5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400),
 )
+UNREADABLE = Counter(
+    "wbx_gateway_unreadable_records_total",
+    "Records on a followed topic that could not be read or applied (ignored)",
+    ["topic"],
+)

@@ -30,6 +30,17 @@ SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{86}$"
 _AGENCY_RE = re.compile(AGENCY_PATTERN)
 
 
+CROSS_FIELD_RULES: dict[str, str] = {
+    "type-dataschema": "dataschema is the schema of type, and data follows that schema",
+    "subject-section": "subject equals data.border_section",
+    "section-order": "a border section id names its two countries in alphabetical order",
+    "retention-after-time": "wbxretainuntil is later than time",
+    "closed-needs-incident": "wbxclosed is given only with wbxincident (null counts as absent)",
+    "persons-within-group": "an apprehension lists at most group_size persons",
+}
+"""Rules a JSON Schema cannot state (they compare members); exported as `x-wbx-rules`."""
+
+
 def check_uuid(value: str) -> str:
     """Accept a UUID in its canonical 8-4-4-4-12 hex form (any case)."""
     try:

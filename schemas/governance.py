@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from schemas.envelope import Envelope
+from schemas.envelope import CROSS_FIELD_RULES, Envelope
 from schemas.payloads import PAYLOAD_TYPES, Payload
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -23,7 +23,8 @@ def payload_schema(model: type[Payload]) -> dict[str, Any]:
 def envelope_schema() -> dict[str, Any]:
     """The Draft 2020-12 JSON Schema of the signed envelope (data as a generic object)."""
     schema = Envelope.model_json_schema(mode="validation")
-    return {"$schema": DRAFT, "$id": "urn:wbx:schema:envelope:1", **schema}
+    rules = [{"id": rule, "text": text} for rule, text in CROSS_FIELD_RULES.items()]
+    return {"$schema": DRAFT, "$id": "urn:wbx:schema:envelope:1", **schema, "x-wbx-rules": rules}
 
 
 def export_schemas(directory: Path) -> list[Path]:

@@ -10,9 +10,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.compose import compose_envelope
+from schemas.derived import Alert, AlertEvent, derived_id
 from schemas.keys import KeyEntry, new_key_pair
 from schemas.payloads import payload_model
 from schemas.signing import sign_wire
+from schemas.vocab import Handling, ImpactLevel
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 """The fixed "now" of unit tests."""
@@ -95,3 +97,29 @@ def signed(obj: dict[str, Any], key: AgencyKey) -> dict[str, Any]:
 def record(obj: Any) -> bytes:
     """The Kafka record value of a JSON value: compact UTF-8 JSON."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def make_alert(pcc: str, severity: str = "high", section: str = "BA-ME") -> Alert:
+    """An alert record as the Route stage writes it, about an event a minute old."""
+    now = datetime.now(UTC)
+    event = AlertEvent(
+        event_id=str(uuid.uuid4()),
+        source="urn:wbx:agency:BA-BP",
+        type="wbx.mixed_movement.vulnerability_identified",
+        time=now,
+        border_section=section,
+    )
+    return Alert(
+        id=derived_id("test-alert", str(uuid.uuid4())),
+        revision=1,
+        rule="protection_child_or_vot",
+        severity=ImpactLevel(severity),
+        border_section=section,
+        pcc=pcc,
+        time=now,
+        raised_at=now,
+        title="test alert",
+        handling=Handling.H2,
+        retain_until=now + timedelta(days=30),
+        events=[event],
+    )

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +19,9 @@ import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.auth import Role
-from schemas.derived import Alert, AlertEvent, derived_id
+from schemas.derived import Alert
 from schemas.topics import alerts_topic
+from tests.factories import make_alert
 from tests.integration.gateway_server import LiveGateway, start_gateway
 from tests.integration.kafka_io import produce, wait_until
 from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
@@ -43,32 +43,6 @@ async def gw(stack: Stack) -> AsyncIterator[LiveGateway]:
     live = await start_gateway(stack, stack.tmp)
     yield live
     await live.stop()
-
-
-def make_alert(pcc: str, severity: str = "high", section: str = "BA-ME") -> Alert:
-    """An alert record as the Route stage writes it."""
-    now = datetime.now(UTC)
-    event = AlertEvent(
-        event_id=str(uuid.uuid4()),
-        source="urn:wbx:agency:BA-BP",
-        type="wbx.mixed_movement.vulnerability_identified",
-        time=now,
-        border_section=section,
-    )
-    return Alert(
-        id=derived_id("test-alert", str(uuid.uuid4())),
-        revision=1,
-        rule="protection_child_or_vot",
-        severity=severity,
-        border_section=section,
-        pcc=pcc,
-        time=now,
-        raised_at=now,
-        title="test alert",
-        handling="H2",
-        retain_until=now + timedelta(days=30),
-        events=[event],
-    )
 
 
 async def put_alert(stack: Stack, alert: Alert) -> None:

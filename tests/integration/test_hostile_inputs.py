@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -21,12 +22,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.auth import Role
 from schemas import strict_json
-from schemas.topics import INGEST, QUARANTINE, SHARED, VERIFIED
-from tests.factories import envelope, record, signed
+from schemas.topics import INGEST, QUARANTINE, SHARED, STATS, VERIFIED, alerts_topic
+from tests.factories import envelope, make_alert, record, signed
 from tests.hostile import REPLAY, Hostile, HostileGenerator, HostileKeys
 from tests.hostile import VERIFIED as EXPECT_VERIFIED
 from tests.integration.gateway_server import LiveGateway, start_gateway
@@ -288,3 +290,123 @@ async def test_an_event_the_gateway_accepted_near_its_limits_is_verified_by_a_la
         for r in await read_topic(hostiles.stack.bootstrap, QUARANTINE)
     }
     assert not wanted & quarantined
+
+
+HOSTILE_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "/v1/alerts?since=2026-01-01T00:00:00", {}),  # naive: cannot be compared
+    ("GET", "/v1/alerts?until=2026-01-01", {}),
+    ("GET", "/v1/alerts?since=" + "9" * 5_000, {}),
+    ("GET", "/v1/alerts?limit=" + "9" * 5_000, {}),
+    ("GET", "/v1/alerts?status=%00&severity=%ff", {}),
+    ("GET", "/v1/alerts/stream", {"headers": {"Last-Event-ID": "1" * 5_000}}),
+    ("GET", "/v1/alerts/stream", {"headers": {"Last-Event-ID": "-"}}),
+    ("POST", "/v1/alerts/%00%ff/ack", {"content": b"{}"}),
+    ("POST", "/v1/alerts/x/ack", {"content": b'{"note": "\\ud800"}'}),
+    ("POST", "/v1/alerts/x/ack", {"content": b"[" * 50_000}),
+    ("GET", "/v1/stats?from=2026-13-45&to=0", {}),
+    ("GET", "/v1/stats?period=fortnight&measure=%F0%9F%98%80", {}),
+    ("GET", "/v1/stats?" + "&".join(f"period=X{i}" for i in range(2_000)), {}),
+    ("GET", "/v1/stats.csv?from=" + "1" * 5_000, {}),
+]
+
+
+async def test_hostile_parameters_and_headers_get_4xx_problems_never_5xx(
+    hostiles: Hostiles, gw: LiveGateway
+):
+    async def has_alerts() -> bool:
+        return bool(gw.service.view("pcc-trebinje").alerts)
+
+    # Comparisons against stored alerts are what used to fail: make sure there are some.
+    await wait_until(has_alerts, 60, "an alert in the Trebinje view")
+    operator = gw.auth(Role.PCC_OPERATOR, pcc="pcc-trebinje")
+    analyst = gw.auth(Role.ANALYST, analyst="marri")
+    async with httpx.AsyncClient(base_url=gw.base, timeout=30) as client:
+        for method, url, extra in HOSTILE_REQUESTS:
+            auth = analyst if "/v1/stats" in url else operator
+            headers = {**auth, **extra.get("headers", {})}
+            response = await client.request(
+                method, url, headers=headers, content=extra.get("content")
+            )
+            assert 400 <= response.status_code < 500, (url[:80], response.status_code)
+            assert response.headers["content-type"] == "application/problem+json", url[:80]
+        for authorization in [
+            "Bearer " + "a" * 100_000,
+            "Bearer \udcff".encode("utf-8", "surrogateescape"),
+            b"Basic \xff\xfe",
+        ]:
+            response = await client.get("/v1/alerts", headers={"Authorization": authorization})
+            assert response.status_code == 401, response.text[:200]
+
+
+def record_of(alert: Any) -> bytes:
+    """The record value of a derived record."""
+    return str(alert.model_dump_json()).encode()
+
+
+def _odd_shared_record(data: dict[str, Any]) -> bytes:
+    """A record that reads as a SharedRecord but whose protected data has odd shapes."""
+    now = datetime.now(UTC)
+    return json.dumps(
+        {
+            "record_id": str(uuid.uuid4()),
+            "view": "pcc_operator",
+            "type": "wbx.mixed_movement.apprehension",
+            "kind": "apprehension",
+            "family": "mixed_movement",
+            "time": now.isoformat(),
+            "agency": "RS-BP",
+            "participant": "RS",
+            "border_section": "MK-RS",
+            "handling": "H2",
+            "purpose": "protection",
+            "retain_until": (now + timedelta(days=30)).isoformat(),
+            "reliability": "B",
+            "accuracy": 2,
+            "impact": "medium",
+            "pseudonym_key_id": "dev",
+            "data": data,
+            "provenance": {
+                "event_id": str(uuid.uuid4()),
+                "source": "urn:wbx:agency:RS-BP",
+                "digest": "0" * 64,
+            },
+        }
+    ).encode()
+
+
+async def test_hop_2_and_the_gateway_feeds_survive_unreadable_records(
+    hostiles: Hostiles, gw: LiveGateway
+):
+    bootstrap = hostiles.stack.bootstrap
+    junk = [b"\xff not json", b"{}", b"[" * 10_000, b"K" * 300_000]
+    odd = [_odd_shared_record({"persons": 5, "group_size": "x"}), _odd_shared_record({})]
+    positions = await produce(bootstrap, SHARED, [(b"MK-RS", value) for value in junk + odd])
+    await produce(bootstrap, STATS, [(b"k", value) for value in junk])
+    await produce(bootstrap, alerts_topic("pcc-trebinje"), [(b"k", value) for value in junk])
+
+    async def quarantined_from_shared() -> set[int] | None:
+        offsets = {
+            found["offset"]
+            for r in await read_topic(bootstrap, QUARANTINE)
+            if (found := json.loads(r.value))["topic"] == SHARED
+        }
+        return offsets if offsets >= {offset for _, offset in positions[: len(junk)]} else None
+
+    await wait_until(quarantined_from_shared, 60, "junk shared records in quarantine")
+    assert hostiles.crashes() == 0, hostiles.stack.worker and hostiles.stack.worker.log()
+
+    # The gateway's feed skipped the junk and still follows its topics.
+    alert = make_alert("pcc-trebinje")
+    await produce(bootstrap, alerts_topic(alert.pcc), [(alert.id.encode(), record_of(alert))])
+
+    async def alert_seen() -> bool:
+        return alert.id in gw.service.view("pcc-trebinje").alerts
+
+    await wait_until(alert_seen, 30, "a valid alert after junk on the alerts topic")
+    unreadable = sum(
+        s.value
+        for family in text_string_to_metric_families(generate_latest().decode())
+        for s in family.samples
+        if s.name == "wbx_gateway_unreadable_records_total"
+    )
+    assert unreadable >= 2 * len(junk)

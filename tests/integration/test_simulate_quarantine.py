@@ -24,7 +24,9 @@ def test_bad_share_of_simulated_traffic_lands_in_quarantine_with_expected_reason
     stack = start_stack(tmp_path, extra)
     try:
         stack.start_worker()
-        start = datetime.now(UTC) - timedelta(hours=6)
+        # 300 records at 60/h take up to ~7 simulated hours by day: start early enough that
+        # none is dated in the future (which would be too_old_or_future, not its label).
+        start = datetime.now(UTC) - timedelta(hours=24)
         records = list(Simulator(21, start, keys, bad_share=0.1, per_hour=60).records(300))
         expected = {json.loads(r.value)["id"]: r.expected for r in records}
         asyncio.run(produce(stack.bootstrap, INGEST, [(r.key, r.value) for r in records]))

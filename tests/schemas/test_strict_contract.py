@@ -249,6 +249,18 @@ def _model_accepts(document: Any) -> bool:
     return True
 
 
+def test_the_schema_names_every_rule_the_oracle_below_checks():
+    exported = {rule["id"] for rule in envelope_schema()["x-wbx-rules"]}
+    assert exported == {
+        "type-dataschema",
+        "subject-section",
+        "section-order",
+        "retention-after-time",
+        "closed-needs-incident",
+        "persons-within-group",
+    }
+
+
 def _cross_field_rules_hold(document: dict[str, Any]) -> bool:
     """The documented rules a JSON Schema cannot state (docs/contract.md, `x-wbx-rules`)."""
     data = document["data"]

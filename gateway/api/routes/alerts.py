@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
 
 from gateway import metrics
 from gateway.api.deps import AlertReader, OperatorPrincipal, ServiceDep, pcc_of
@@ -29,8 +29,12 @@ async def read_alerts(
     principal: AlertReader,
     status: AlertStatus | None = None,
     severity: ImpactLevel | None = None,
-    since: Annotated[datetime | None, Query(description="alerts whose time is >= this")] = None,
-    until: Annotated[datetime | None, Query(description="alerts whose time is < this")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="alerts whose time is >= this (with offset)")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="alerts whose time is < this (with offset)")
+    ] = None,
     pcc: Annotated[str | None, Query(description="admin only: which PCC")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[dict[str, object]]:
