@@ -35,23 +35,22 @@ _DATE_TIME_RE = re.compile(DATE_TIME_PATTERN)
 _FRACTION_RE = re.compile(r"(\.[0-9]{6})[0-9]+")
 
 
+_JSON_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (type(None), "null"),
+    (bool, "boolean"),  # before int: a bool is an int in Python, never in JSON
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
+
+
 def json_type_name(value: Any) -> str:
     """The JSON type of a parsed JSON value, as a schema would name it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return next(
+        (name for kind, name in _JSON_TYPE_NAMES if isinstance(value, kind)), type(value).__name__
+    )
 
 
 def _wrong_type(expected: str, value: Any) -> PydanticCustomError:

@@ -63,9 +63,12 @@ def _signed(agency_key, event_id: str | None = None) -> bytes:
     return json.dumps(sign_envelope(body, private, entry.kid).to_wire()).encode()
 
 
-def _run(raw, verifier, guard, offset=0, max_bytes=100_000):
+def _run(raw, verifier, guard=None, offset=0, max_bytes=100_000, key=None):
     position = Position("wbx.ingest.v1", 0, offset)
-    return verify_record(raw, position, verifier, guard, max_bytes=max_bytes, received_at=NOW)
+    guard = guard or ReplayGuard({}, timedelta(days=31))
+    return verify_record(
+        raw, position, verifier, guard, max_bytes=max_bytes, received_at=NOW, key=key
+    )
 
 
 def test_valid_record_is_accepted_with_digest_and_original_bytes(agency_key, verifier):
@@ -204,15 +207,7 @@ def test_rejected_identity_with_a_lone_surrogate_is_stored_escaped():
 def test_oversize_key_and_value_are_kept_as_digest_and_bounded_prefix():
     key = b"K" * 3_000_000
     value = b"v" * 3_000_000
-    outcome = verify_record(
-        value,
-        Position("wbx.ingest.v1", 2, 9),
-        HOSTILE_VERIFIER,
-        ReplayGuard({}, timedelta(days=31)),
-        max_bytes=1_048_576,
-        received_at=NOW,
-        key=key,
-    )
+    outcome = _run(value, HOSTILE_VERIFIER, max_bytes=1_048_576, key=key)
     assert isinstance(outcome, Rejected)
     record = outcome.record
     assert record.reason == OVERSIZE
@@ -279,15 +274,7 @@ def test_receipt_time_is_the_record_timestamp_within_bounds():
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=st.binary(max_size=2_000), key=st.none() | st.binary(max_size=600))
 def test_arbitrary_bytes_and_keys_get_one_writable_outcome(raw, key):
-    outcome = verify_record(
-        raw,
-        Position("wbx.ingest.v1", 0, 0),
-        HOSTILE_VERIFIER,
-        ReplayGuard({}, timedelta(days=31)),
-        max_bytes=1_000,
-        received_at=NOW,
-        key=key,
-    )
+    outcome = _run(raw, HOSTILE_VERIFIER, max_bytes=1_000, key=key)
     assert isinstance(outcome, Rejected)
     outcome.record.model_dump_json().encode("utf-8")
 

@@ -144,17 +144,14 @@ def _children(value: Any) -> Any:
     return enumerate(value) if isinstance(value, list) else ()
 
 
-def _objects(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path] if isinstance(value, dict) and value else []
-    children = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list)
-        else ()
-    )
-    for key, child in children:
-        found.extend(_objects(child, (*path, key)))
+def _paths(value: Any, path: tuple[Any, ...] = (), *, objects: bool = False) -> list[Any]:
+    """Every path below `value` (with `objects`, the paths of its non-empty objects, root too)."""
+    if objects:
+        found = [path] if isinstance(value, dict) and value else []
+    else:
+        found = [path] if path else []
+    for key, child in _children(value):
+        found.extend(_paths(child, (*path, key), objects=objects))
     return found
 
 
@@ -190,7 +187,7 @@ def test_a_duplicate_member_anywhere_in_a_signed_envelope_is_malformed(
     kind, where, member, same_value
 ):
     obj = signed(envelope(kind), KEY)
-    targets = _objects(obj)
+    targets = _paths(obj, objects=True)
     target = targets[where % len(targets)]
     holder: Any = obj
     for step in target:
@@ -344,20 +341,6 @@ CONFUSABLE = (
     )
     | JSON_VALUES
 )
-
-
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path] if path else []
-    children = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list)
-        else ()
-    )
-    for key, child in children:
-        found.extend(_paths(child, (*path, key)))
-    return found
 
 
 @settings(max_examples=1_500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
