@@ -19,7 +19,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Strict, WithJsonSchema
+from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from schemas.vocab import Accuracy
@@ -73,6 +73,12 @@ def _integer(value: Any) -> Any:
     return value
 
 
+def _boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise _wrong_type("boolean", value)
+    return value
+
+
 def _number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _wrong_type("number", value)
@@ -122,7 +128,7 @@ JsonInt = Annotated[int, BeforeValidator(_integer)]
 JsonNumber = Annotated[float, BeforeValidator(_number)]
 """Any JSON number."""
 
-JsonBool = Annotated[bool, Strict()]
+JsonBool = Annotated[bool, BeforeValidator(_boolean)]
 """`true` or `false`."""
 
 JsonDateTime = Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 _TITLES = {
@@ -19,6 +22,7 @@ _TITLES = {
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Invalid request",
+    500: "Internal error",
     503: "Service unavailable",
 }
 
@@ -53,6 +57,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), request.url.path)
+
+    @app.exception_handler(Exception)
+    async def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
+        # Input never gets here (every wrong input is a 4xx); a bug still answers in the
+        # API's own format, and the traceback goes to the log.
+        logger.error("unexpected error on %s", request.url.path, exc_info=exc)
+        return problem(500, "the gateway failed unexpectedly; the error is logged")
 
     @app.exception_handler(RequestValidationError)
     async def validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:

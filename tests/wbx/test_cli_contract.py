@@ -89,6 +89,43 @@ def test_sign_then_verify_round_trip_and_tampering_is_caught(env, tmp_path):
     assert result.exit_code == 1 and "line 1: bad_signature" in result.output
 
 
+def test_verify_gives_non_i_json_lines_the_workers_verdict_without_a_traceback(env, tmp_path):
+    runner = CliRunner()
+    _, private = _new_key(runner, "MK-BP")
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(APPREHENSION) + "\n")
+    signed = tmp_path / "signed.jsonl"
+    runner.invoke(
+        cli, ["sign", "--key", str(private), "--agency", "MK-BP", "-o", str(signed), str(source)]
+    )
+    text = signed.read_text().strip()
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_bytes(
+        b"\n".join(
+            [
+                text.encode(),
+                (text[:-1] + ', "source": "urn:wbx:agency:AL-BP"}').encode(),
+                text.encode()[:40] + b"\xff" + text.encode()[40:],
+            ]
+        )
+    )
+    result = runner.invoke(cli, ["verify", str(mixed)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "line 1: ok" in result.output
+    assert "line 2: malformed" in result.output and "'source' appears twice" in result.output
+    assert (
+        "line 3: malformed" in result.output
+        and "not UTF-8: byte 0xff at offset 40" in result.output
+    )
+    utf16 = tmp_path / "utf16.jsonl"
+    utf16.write_bytes(text.encode("utf-16"))
+    result = runner.invoke(cli, ["verify", str(utf16)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "UTF-16 and UTF-32 are not accepted" in result.output
+
+
 def test_schemas_export_and_check_commands(env, tmp_path):
     runner = CliRunner()
     old, new = tmp_path / "old", tmp_path / "new"

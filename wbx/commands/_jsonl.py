@@ -15,25 +15,28 @@ class Line:
     """One non-blank input line: the parsed object, or why it could not be parsed."""
 
     number: int
-    text: str
+    raw: bytes
     value: Any = None
     error: str | None = None
 
 
-def read_jsonl(stream: IO[str]) -> Iterator[Line]:
-    """Every non-blank line with its 1-based number; bad input is an error, not a stop."""
-    for number, text in enumerate(stream, start=1):
-        stripped = text.strip()
-        if not stripped:
+def read_jsonl(stream: IO[bytes]) -> Iterator[Line]:
+    """Every non-blank line with its 1-based number; bad input is an error, not a stop.
+
+    Lines are read as bytes and parsed by the contract's own reader, so a file in UTF-16 or
+    with invalid UTF-8 gets the same precise `malformed` detail the worker would give.
+    """
+    for number, line in enumerate(stream, start=1):
+        raw = line.strip(b" \t\r\n")
+        if not raw:
             continue
         try:
-            value = strict_json.loads(stripped)
+            value = strict_json.loads(raw)
         except strict_json.NotIJsonError as exc:
-            yield Line(number, stripped, error=str(exc))
+            yield Line(number, raw, error=str(exc))
             continue
         if not isinstance(value, dict):
-            yield Line(
-                number, stripped, error=f"expected a JSON object, got {json_type_name(value)}"
-            )
+            got = json_type_name(value)
+            yield Line(number, raw, error=f"expected a JSON object, got {got}")
             continue
-        yield Line(number, stripped, value=value)
+        yield Line(number, raw, value=value)

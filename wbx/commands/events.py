@@ -19,7 +19,7 @@ from schemas.signing import sign_wire
 from schemas.verification import Verifier
 from wbx.commands._jsonl import read_jsonl
 
-_input = click.argument("file", type=click.File("r", encoding="utf-8"))
+_input = click.argument("file", type=click.File("rb"))
 
 
 def _validate_object(obj: dict[str, Any]) -> str:
@@ -57,7 +57,7 @@ def _summary(good: int, bad: int, verb: str) -> None:
 
 @click.command("validate")
 @_input
-def validate(file: IO[str]) -> None:
+def validate(file: IO[bytes]) -> None:
     """Check each line (envelope or bare payload with `type`) against the schemas."""
     good = bad = 0
     for line in read_jsonl(file):
@@ -79,7 +79,7 @@ def validate(file: IO[str]) -> None:
 @click.option("--agency", required=True, help="Agency id the key belongs to, e.g. RS-BP.")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
 @_input
-def sign(key_file: Path, agency: str, output: IO[str], file: IO[str]) -> None:
+def sign(key_file: Path, agency: str, output: IO[str], file: IO[bytes]) -> None:
     """Sign unsigned envelopes or bare payloads; writes one signed envelope per line."""
     try:
         private = load_private_key(key_file)
@@ -105,7 +105,7 @@ def sign(key_file: Path, agency: str, output: IO[str], file: IO[str]) -> None:
 @click.command("verify")
 @click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @_input
-def verify(registry: Path | None, file: IO[str]) -> None:
+def verify(registry: Path | None, file: IO[bytes]) -> None:
     """Verify each signed line and print its reason code (ok, bad_signature, ...)."""
     settings = ContractSettings()
     if registry is not None:
@@ -116,7 +116,7 @@ def verify(registry: Path | None, file: IO[str]) -> None:
         raise click.ClickException(str(exc)) from None
     good = bad = 0
     for line in read_jsonl(file):
-        verdict = verifier.verify_bytes(line.text.encode("utf-8"))
+        verdict = verifier.verify_bytes(line.raw)
         ident = line.value.get("id", "?") if isinstance(line.value, dict) else "?"
         if verdict.ok:
             good += 1

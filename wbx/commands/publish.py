@@ -14,7 +14,7 @@ from wbx.commands._jsonl import read_jsonl
 
 
 async def _publish(
-    agency: str, key: Path, lines: IO[str], timeout: float, progress: bool
+    agency: str, key: Path, lines: IO[bytes], timeout: float, progress: bool
 ) -> tuple[int, int, list[str]]:
     errors: list[str] = []
     queued = 0
@@ -39,8 +39,8 @@ async def _publish(
 @click.option("--key", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the broker.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-def command(agency: str, key: Path, timeout: float, progress: bool, file: IO[str]) -> None:
+@click.argument("file", type=click.File("rb"))
+def command(agency: str, key: Path, timeout: float, progress: bool, file: IO[bytes]) -> None:
     """Publish payloads or envelopes (one JSON object per line) to wbx.ingest.v1."""
     try:
         sent, queued, errors = asyncio.run(_publish(agency, key, file, timeout, progress))
