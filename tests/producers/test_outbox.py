@@ -1,0 +1,36 @@
+"""The outbox keeps each record's Kafka timestamp, also in files made before it had one."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from producers.outbox import Outbox
+
+
+def test_a_record_keeps_the_timestamp_it_was_queued_with(tmp_path: Path):
+    outbox = Outbox(tmp_path / "o.sqlite3", 10)
+    assert outbox.put("a|1", b"MK-RS", b"{}", 1_795_694_340_376)
+    assert outbox.put("a|2", b"MK-RS", b"{}")
+    assert [e.timestamp_ms for e in outbox.peek(10)] == [1_795_694_340_376, None]
+
+
+def test_an_outbox_file_from_before_timestamps_is_upgraded_and_keeps_its_records(tmp_path: Path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_key TEXT NOT NULL "
+        "UNIQUE, record_key BLOB NOT NULL, value BLOB NOT NULL, queued_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO outbox (event_key, record_key, value, queued_at) VALUES (?,?,?,?)",
+        ("a|1", b"k", b"v", "2026-11-01T00:00:00+00:00"),
+    )
+    db.commit()
+    db.close()
+    outbox = Outbox(path, 10)
+    outbox.put("a|2", b"k", b"w", 42)
+    assert [(e.event_id, e.value, e.timestamp_ms) for e in outbox.peek(10)] == [
+        ("a|1", b"v", None),
+        ("a|2", b"w", 42),
+    ]
