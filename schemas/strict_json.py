@@ -65,7 +65,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for name, _ in pairs:
             if name in seen:
-                raise NotIJsonError(f"member name {excerpt(name)!r} appears twice in one object")
+                raise NotIJsonError(f"member name '{excerpt(name)}' appears twice in one object")
             seen.add(name)
     return obj
 
@@ -95,7 +95,7 @@ def _check_text(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise NotIJsonError(
-            f"string {excerpt(text)!r} holds a lone surrogate (U+{ord(text[exc.start]):04X}) "
+            f"string '{excerpt(text)}' holds a lone surrogate (U+{ord(text[exc.start]):04X}) "
             f"at character {exc.start}"
         ) from None
 
