@@ -44,7 +44,6 @@ class AddResult(StrEnum):
     """What `StatsState.add` did with a record."""
 
     COUNTED = "counted"
-    DUPLICATE = "duplicate"
     TOO_LATE = "too_late"
 
 
@@ -116,8 +115,22 @@ def person_cells(record: SharedRecord) -> list[Cell]:
     return cells
 
 
+def _tally(cells: Iterable[Cell]) -> dict[Dimension, dict[str, int]]:
+    """Increments per dimension and value."""
+    out: dict[Dimension, dict[str, int]] = {}
+    for dimension, value in cells:
+        values = out.setdefault(dimension, {})
+        values[value] = values.get(value, 0) + 1
+    return out
+
+
 class StatsState:
-    """Counts per window and group, the event keys already counted, and the dirty groups."""
+    """Counts per window and group, and the groups changed since the last flush.
+
+    It does not remember which events it counted: `consumers.state.RegionalState` applies
+    each event once. Bound: the groups of windows not yet closed for good (a window is kept
+    until `lateness` after its end), times the dimensions and their values.
+    """
 
     def __init__(
         self, lateness: timedelta = timedelta(days=7), threshold: int = DEFAULT_THRESHOLD
@@ -125,17 +138,12 @@ class StatsState:
         self.lateness = lateness
         self.threshold = threshold
         self._counts: dict[GroupKey, dict[str, int]] = {}
-        self._keys: dict[str, datetime] = {}  # event key -> event time, for forgetting
         self._dirty: set[GroupKey] = set()
 
     @property
     def dirty_groups(self) -> frozenset[GroupKey]:
         """The groups `flush` would publish now."""
         return frozenset(self._dirty)
-
-    def knows(self, event_key: str) -> bool:
-        """True if the event with this `source|id` key was counted and not forgotten."""
-        return event_key in self._keys
 
     def count(
         self, period: Period, start: date, measure: Measure, dimension: Dimension, value: str
@@ -148,26 +156,27 @@ class StatsState:
         return _midnight(end) + self.lateness < _aware(now)
 
     def add(self, record: SharedRecord, now: datetime) -> AddResult:
-        """Count one record unless it was counted before or its day closed too long ago."""
-        if record.event_key in self._keys:
-            return AddResult.DUPLICATE
+        """Count one record (the caller applies each event once) unless its day closed too
+        long ago."""
         day = utc_day(record.time)
         if self._closed_for_good(window_bounds(Period.DAY, day)[1], now):
             return AddResult.TOO_LATE
-        self._keys[record.event_key] = record.time
-        events, persons = event_cells(record), person_cells(record)
+        # Tally once per record, then add the tallies to each window: cells repeat (one per
+        # person) and there are six windows (three periods, two measures).
+        tallies = {
+            Measure.EVENTS: _tally(event_cells(record)),
+            Measure.PERSONS: _tally(person_cells(record)),
+        }
         for period in Period:
             start, _ = window_bounds(period, day)
-            self._bump((period, start, Measure.EVENTS), events)
-            self._bump((period, start, Measure.PERSONS), persons)
+            for measure, by_dimension in tallies.items():
+                for dimension, values in by_dimension.items():
+                    group = (period, start, measure, dimension)
+                    counts = self._counts.setdefault(group, {})
+                    for value, n in values.items():
+                        counts[value] = counts.get(value, 0) + n
+                    self._dirty.add(group)
         return AddResult.COUNTED
-
-    def _bump(self, window: tuple[Period, date, Measure], cells: Iterable[Cell]) -> None:
-        for dimension, value in cells:
-            group = (*window, dimension)
-            counts = self._counts.setdefault(group, {})
-            counts[value] = counts.get(value, 0) + 1
-            self._dirty.add(group)
 
     def _publish(self, groups: Iterable[GroupKey], now: datetime) -> list[StatCell]:
         """Published cells of the given groups after disclosure control, in a stable order."""
@@ -225,11 +234,10 @@ class StatsState:
             del self._counts[group]
         return len(gone)
 
-    def forget_keys_before(self, moment: datetime) -> int:
-        """Forget event keys of events older than `moment`; returns how many were forgotten."""
-        # Callers pass now - replay horizon (> lateness): a key forgotten while its window
-        # still takes late events would let a redelivery count twice.
-        old = [key for key, at in self._keys.items() if at < moment]
-        for key in old:
-            del self._keys[key]
-        return len(old)
+    def sizes(self) -> dict[str, int]:
+        """Entries held: groups, cells, and groups waiting to be published."""
+        return {
+            "stat_groups": len(self._counts),
+            "stat_cells": sum(len(c) for c in self._counts.values()),
+            "dirty_groups": len(self._dirty),
+        }

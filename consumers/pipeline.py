@@ -10,6 +10,7 @@ double-counts a statistic nor re-sends an alert (see docs/processing.md).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -24,7 +25,8 @@ from consumers.app import Topics
 from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.quarantine import Position, quarantine_key, quarantine_record
-from consumers.state import RegionalState
+from consumers.replay import read_to_end
+from consumers.state import Applied, RegionalState
 from consumers.verify import (
     UNPROCESSABLE,
     Accepted,
@@ -33,8 +35,9 @@ from consumers.verify import (
     receipt_time,
     verify_record,
 )
-from schemas.derived import QuarantineRecord, SharedRecord
+from schemas.derived import Alert, QuarantineRecord, SharedRecord
 from schemas.envelope import CONTENT_TYPE
+from schemas.settings import KafkaSettings
 from schemas.verification import Verifier
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,7 @@ def _count_crashes(agent: Any) -> None:
 def install_agents(
     app: faust.App,
     topics: Topics,
+    kafka: KafkaSettings,
     *,
     verifier: Verifier,
     seen: Any,
@@ -157,17 +161,48 @@ def install_agents(
             metrics.EVENTS_OUT.labels("protect", "audit").inc()
         metrics.END_TO_END.observe(max(0.0, (clock() - envelope.time).total_seconds()))
 
+    rebuilt = asyncio.Event()
+    rebuild_lock = asyncio.Lock()
+
+    async def ensure_rebuilt(now: datetime) -> None:
+        # Once, before the first shared record: the state is a replay of the topics.
+        async with rebuild_lock:
+            if rebuilt.is_set():
+                return
+            alert_names = [t.get_topic_name() for t in topics.alerts.values()]
+            sent = [r.value for r in await read_to_end(kafka, alert_names) if r.value]
+            shared = [
+                r.value
+                for r in await read_to_end(kafka, [topics.shared.get_topic_name()])
+                if r.value
+            ]
+            result = regional.rebuild(sent, shared, now)
+            for alert in result.unsent:
+                await send_alert(alert)
+            rebuilt.set()
+            logger.info(
+                "regional state rebuilt: %d shared records, %d alert revisions known, %d resent",
+                result.replayed,
+                result.known_sent,
+                len(result.unsent),
+            )
+
+    async def send_alert(alert: Alert) -> None:
+        await emit(topics.alerts[alert.pcc], alert.id.encode("ascii"), _json(alert), JSON_HEADERS)
+        regional.mark_sent(alert)
+        metrics.EVENTS_OUT.labels("route", "alerts").inc()
+
     @app.agent(topics.shared, concurrency=1, name="aggregate-route")
     async def aggregate_route(stream: Any) -> AsyncIterator[None]:
         async for event in stream.events():
             started = time.perf_counter()
             metrics.EVENTS_IN.labels("aggregate-route").inc()
             now = clock()
-            await regional.ensure_rebuilt(now)
+            await ensure_rebuilt(now)
             message = event.message
             try:
                 record = SharedRecord.model_validate_json(event.value or b"")
-                alerts = regional.apply(record, now)
+                result = regional.apply(record, now)
             except Exception as exc:  # unreadable or unexpected: quarantined, never a crash
                 if not isinstance(exc, ValidationError):
                     logger.exception("aggregating the shared record at offset %s failed", message)
@@ -180,21 +215,20 @@ def install_agents(
                 await quarantine(message.key, record_q, "aggregate-route")
                 yield None
                 continue
-            for alert in alerts:
-                await emit(
-                    topics.alerts[alert.pcc], alert.id.encode("ascii"), _json(alert), JSON_HEADERS
-                )
-                regional.mark_sent(alert)
-                metrics.EVENTS_OUT.labels("route", "alerts").inc()
+            if result.outcome is Applied.DUPLICATE:
+                metrics.DUPLICATES.labels("aggregate-route").inc()
+            elif result.outcome is Applied.LATE:
+                metrics.LATE.inc()
+            for rule, count in regional.router.take_unrouted().items():
+                metrics.UNROUTED.labels(rule).inc(count)
+            for alert in result.alerts:
+                await send_alert(alert)
             metrics.LATENCY.labels("aggregate-route").observe(time.perf_counter() - started)
             yield None
 
-    for agent in (verify_protect, aggregate_route):
-        _count_crashes(agent)
-
     @app.timer(flush_interval)
     async def flush_stats() -> None:
-        if not regional.rebuilt:
+        if not rebuilt.is_set():
             return
         for cell in regional.stats_to_publish(clock()):
             await emit(topics.stats, cell.key.encode("utf-8"), _json(cell), JSON_HEADERS)

@@ -139,7 +139,9 @@ class Router:
         self.sightings: dict[str, list[tuple[datetime, str, AlertEvent]]] = defaultdict(list)
         self._sighting_order: deque[tuple[datetime, str]] = deque()
         self._alert_expiry: list[tuple[datetime, str]] = []
-        self.unrouted: list[tuple[str, str]] = []
+        # Per rule id (bounded by the rules): alerts no PCC covers, until the pipeline takes
+        # them into the metric. They are counted, never kept.
+        self._unrouted: dict[str, int] = {}
         self.latest: datetime | None = None
 
     def process(self, record: SharedRecord) -> list[Alert]:
@@ -213,7 +215,7 @@ class Router:
     def _emit(self, trigger: Trigger, record: SharedRecord, event: AlertEvent) -> list[Alert]:
         pccs = self.reference.pccs_covering(record.border_section)
         if not pccs:
-            self.unrouted.append((trigger.rule.id, record.border_section))
+            self._unrouted[trigger.rule.id] = self._unrouted.get(trigger.rule.id, 0) + 1
             return []
         out = []
         expires = trigger.bucket_start + timedelta(hours=trigger.rule.merge_window_hours)
@@ -287,10 +289,24 @@ class Router:
             else:
                 self.sightings.pop(pseudonym, None)
 
+    def take_unrouted(self) -> dict[str, int]:
+        """Alerts per rule that no PCC covers, since the last call (for the metric)."""
+        taken, self._unrouted = self._unrouted, {}
+        return taken
+
+    def sizes(self) -> dict[str, int]:
+        """Entries held by every structure (docs/processing.md states their bounds)."""
+        return {
+            "open_alerts": len(self.alerts),
+            "alert_expiry": len(self._alert_expiry),
+            "surge_sections": len(self.surge),
+            "surge_entries": sum(len(c) for c in self.surge.values()),
+            "sightings": sum(map(len, self.sightings.values())),
+            "sighting_order": len(self._sighting_order),
+            "unrouted_rules": len(self._unrouted),
+        }
+
     def state_size(self) -> int:
         """Entries held in all state (for tests of boundedness)."""
-        return (
-            len(self.alerts)
-            + sum(len(c) for c in self.surge.values())
-            + sum(map(len, self.sightings.values()))
-        )
+        sizes = self.sizes()
+        return sizes["open_alerts"] + sizes["surge_entries"] + sizes["sightings"]

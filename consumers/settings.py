@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.errors import ConfigurationError
@@ -39,6 +40,11 @@ class WorkerSettings(BaseSettings):
     stats_lateness: timedelta = Field(
         default=timedelta(days=7), description="how late an event may still update its window"
     )
+    state_horizon: timedelta = Field(
+        default=timedelta(days=8),
+        description="how long hop 2 remembers the events it applied and the alerts it sent, "
+        "in event time; at least stats_lateness and the longest alert-rule window",
+    )
     stats_flush_interval: float = Field(default=1.0, gt=0)
     max_record_bytes: int = Field(default=1_048_576, gt=0)
     max_receipt_delay: timedelta = Field(
@@ -49,6 +55,15 @@ class WorkerSettings(BaseSettings):
     rebalance_timeout: float = Field(default=5.0, gt=0)
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _horizon_covers_lateness(self) -> Self:
+        if self.state_horizon < self.stats_lateness:
+            raise ValueError(
+                f"state_horizon ({self.state_horizon}) must be at least stats_lateness "
+                f"({self.stats_lateness}): a forgotten event could be counted twice"
+            )
+        return self
 
     def pseudonym_secret_bytes(self, embedded_broker: bool) -> bytes:
         """The HMAC secret; a development default only on the embedded broker."""

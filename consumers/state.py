@@ -1,165 +1,178 @@
-"""The regional state behind hop 2: statistics and alert rules, rebuilt from Kafka at start.
+"""The regional state behind hop 2: statistics, alert rules, what was counted and sent. Pure.
 
-Effectively-once without transactions: the state is a pure function of the events on
-`wbx.shared.v1`, and the alert topics record which alerts were already sent. On start (or
-when this worker takes over the shared partition) the state is rebuilt by replaying the
-topic, alerts that a crash left unsent are sent, every statistic cell is re-published
-(compacted, so re-publishing is idempotent), and records the agent then receives again are
-recognised by their event key and skipped.
+Effectively-once without transactions: the state is a pure function of the records on
+`wbx.shared.v1`, and the alert topics record which alerts were already sent. The pipeline
+replays both when a worker takes over (`rebuild`), sends the alerts a crash left unsent,
+re-publishes every statistics cell (compacted, so idempotent), and records the agent then
+receives again are recognised here by their event key and skipped. No Kafka, no clock: the
+caller passes records and `now`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import heapq
 import logging
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from enum import StrEnum
+from typing import Generic, TypeVar
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
-from consumers import metrics
-from consumers.aggregate import StatsState
-from consumers.app import Topics
+from consumers.aggregate import AddResult, StatsState
 from consumers.route import Router
 from schemas.derived import Alert, SharedRecord, StatCell
-from schemas.settings import KafkaSettings
-from schemas.topics import SHARED
 
 logger = logging.getLogger(__name__)
 
+K = TypeVar("K", bound=Hashable)
+
+EXPIRE_EVERY = 10_000
+"""Records applied between two expiry passes (so expiry costs O(1) amortised per record)."""
+
+
+class Horizon(Generic[K]):
+    """Keys remembered with a time, forgotten once that time is older than `span`.
+
+    Bound: the keys whose time lies within `span` of the latest `expire` cutoff, plus what
+    was added since (at most `EXPIRE_EVERY` records' worth, as `RegionalState` expires).
+    """
+
+    def __init__(self, span: timedelta) -> None:
+        self.span = span
+        self._times: dict[K, datetime] = {}
+        self._order: list[tuple[datetime, int, K]] = []
+        self._added = 0
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._times
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def add(self, key: K, moment: datetime) -> None:
+        """Remember `key` as of `moment` (a key already held keeps its first time)."""
+        if key not in self._times:
+            self._times[key] = moment
+            self._added += 1
+            heapq.heappush(self._order, (moment, self._added, key))
+
+    def expire(self, now: datetime) -> int:
+        """Forget keys older than `now - span`; returns how many."""
+        cutoff = now - self.span
+        gone = 0
+        while self._order and self._order[0][0] < cutoff:
+            _, _, key = heapq.heappop(self._order)
+            del self._times[key]
+            gone += 1
+        return gone
+
+
+class Applied(StrEnum):
+    """What `RegionalState.apply` did with a record (the pipeline counts these)."""
+
+    APPLIED = "applied"
+    LATE = "late"  # applied to the alert rules; its statistics window had closed
+    DUPLICATE = "duplicate"  # a redelivery: already applied
+    EXPIRED = "expired"  # past its sender's retention deadline: not used
+    TOO_OLD = "too_old"  # older than the horizon: it can change nothing any more
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The outcome of applying one record and the alert revisions it makes, not yet sent."""
+
+    outcome: Applied
+    alerts: list[Alert] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What a rebuild found: records replayed, revisions known sent, and those left to send."""
+
+    replayed: int
+    known_sent: int
+    unsent: list[Alert]
+
 
 class RegionalState:
-    """Stats, router, the set of event keys already applied and alert revisions already sent."""
+    """Statistics, the router, and two bounded sets: events applied and alert revisions sent.
 
-    def __init__(
-        self,
-        topics: Topics,
-        kafka: KafkaSettings,
-        stats: StatsState,
-        router: Router,
-        horizon: timedelta,
-    ) -> None:
-        self.topics = topics
-        self.kafka = kafka
+    `horizon` bounds both sets by event time. It must be at least the statistics lateness
+    (a forgotten event could otherwise be counted twice) and the longest rule window; records
+    older than the horizon are ignored, since they could change nothing.
+    """
+
+    def __init__(self, stats: StatsState, router: Router, horizon: timedelta) -> None:
         self.stats = stats
         self.router = router
         self.horizon = horizon
-        self.known: dict[str, datetime] = {}
-        self.sent: set[tuple[str, int]] = set()
-        self.rebuilt = False
-        self._lock = asyncio.Lock()
+        self.counted: Horizon[str] = Horizon(horizon)
+        self.sent: Horizon[tuple[str, int]] = Horizon(horizon)
         self._applied = 0
 
-    def apply(self, record: SharedRecord, now: datetime) -> list[Alert]:
-        """Apply one shared record once; returns the alerts (or new revisions) not yet sent."""
-        if record.event_key in self.known:
-            metrics.DUPLICATES.labels("aggregate-route").inc()
-            return []
+    def apply(self, record: SharedRecord, now: datetime) -> Result:
+        """Apply one shared record once; the alerts (or new revisions) it makes, not yet sent."""
+        if record.event_key in self.counted:
+            return Result(Applied.DUPLICATE)
         if record.retain_until <= now:
-            logger.info("record %s past its retention deadline: ignored", record.record_id)
-            return []
-        self.known[record.event_key] = record.time
-        if self.stats.add(record, now) == "too_late":
-            metrics.LATE.inc()
-        alerts = self.router.process(record)
+            return Result(Applied.EXPIRED)
+        if record.time < now - self.horizon:
+            return Result(Applied.TOO_OLD)
+        self.counted.add(record.event_key, record.time)
+        late = self.stats.add(record, now) is AddResult.TOO_LATE
+        alerts = [a for a in self.router.process(record) if (a.id, a.revision) not in self.sent]
         self._applied += 1
-        if self._applied % 10_000 == 0:
-            self._forget(now)
-        return [a for a in alerts if (a.id, a.revision) not in self.sent]
+        if self._applied % EXPIRE_EVERY == 0:
+            self.expire(now)
+        return Result(Applied.LATE if late else Applied.APPLIED, alerts)
 
     def mark_sent(self, alert: Alert) -> None:
         """Remember that an alert revision reached its topic."""
-        self.sent.add((alert.id, alert.revision))
+        self.sent.add((alert.id, alert.revision), alert.time)
 
     def stats_to_publish(self, now: datetime) -> list[StatCell]:
         """Cells of every statistic group that changed since the last call."""
         return self.stats.flush(now)
 
-    async def ensure_rebuilt(self, now: datetime) -> None:
-        """Rebuild from the topics once, before the first record is applied."""
-        if self.rebuilt:
-            return
-        async with self._lock:
-            if self.rebuilt:
-                return
-            await self._rebuild(now)
-            self.rebuilt = True
+    def expire(self, now: datetime) -> None:
+        """Forget what can no longer matter (the router evicts its own state as it goes)."""
+        self.counted.expire(now)
+        self.sent.expire(now)
+        self.stats.evict(now)
 
-    async def _rebuild(self, now: datetime) -> None:
-        alert_topics = [t.get_topic_name() for t in self.topics.alerts.values()]
-        for value in await self._read_all(alert_topics):
+    def rebuild(
+        self, sent_alerts: Iterable[bytes], shared: Iterable[bytes], now: datetime
+    ) -> Rebuilt:
+        """Replay the alert topics, then `wbx.shared.v1`; unreadable records are skipped here
+        (the agent quarantines them when it reads them)."""
+        for value in sent_alerts:
             try:
-                alert = Alert.model_validate_json(value)
+                self.mark_sent(Alert.model_validate_json(value))
             except ValidationError:
                 continue
-            self.sent.add((alert.id, alert.revision))
-        pending: list[Alert] = []
+        unsent: list[Alert] = []
         replayed = 0
-        for value in await self._read_all([SHARED]):
+        for value in shared:
             try:
                 record = SharedRecord.model_validate_json(value)
-                pending.extend(self.apply(record, now))
+                unsent.extend(self.apply(record, now).alerts)
             except Exception:  # noqa: S112 - the agent quarantines it when it reads it again
                 continue
             replayed += 1
-        for alert in pending:
-            if (alert.id, alert.revision) in self.sent:
-                continue
-            await self.topics.alerts[alert.pcc].send(
-                key=alert.id.encode("ascii"), value=alert.model_dump_json().encode("utf-8")
-            )
-            self.mark_sent(alert)
         self.stats.mark_all_dirty()
-        logger.info(
-            "regional state rebuilt: %d shared records, %d alert revisions known, %d resent",
-            replayed,
-            len(self.sent),
-            len(pending),
-        )
+        fresh = {(a.id, a.revision): a for a in unsent if (a.id, a.revision) not in self.sent}
+        return Rebuilt(replayed, len(self.sent), list(fresh.values()))
 
-    async def _read_all(self, topic_names: list[str]) -> list[bytes]:
-        """Every record value currently in the topics, from the beginning to the end offsets."""
-        consumer = AIOKafkaConsumer(
-            enable_auto_commit=False, auto_offset_reset="earliest", **self.kafka.client_options()
-        )
-        await consumer.start()
-        try:
-            partitions: list[TopicPartition] = []
-            for name in topic_names:
-                for p in sorted(await _partitions(consumer, name)):
-                    partitions.append(TopicPartition(name, p))
-            if not partitions:
-                return []
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            end = await consumer.end_offsets(partitions)
-            values: list[bytes] = []
-            remaining = {tp for tp in partitions if end[tp] > 0}
-            while remaining:
-                batch = await consumer.getmany(*remaining, timeout_ms=1000)
-                for messages in batch.values():
-                    values.extend(m.value for m in messages if m.value is not None)
-                for tp in list(remaining):
-                    if await consumer.position(tp) >= end[tp]:
-                        remaining.discard(tp)
-            return values
-        finally:
-            await consumer.stop()
-
-    def _forget(self, now: datetime) -> None:
-        cutoff = now - self.horizon
-        for key in [k for k, t in self.known.items() if t < cutoff]:
-            del self.known[key]
-        self.stats.evict(now)
+    def sizes(self) -> dict[str, int]:
+        """Entries held by every structure (bounds are documented in docs/processing.md)."""
+        return {
+            "counted": len(self.counted),
+            "sent": len(self.sent),
+            **self.stats.sizes(),
+            **self.router.sizes(),
+        }
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    partitions: Any = consumer.partitions_for_topic(topic)
-    if not partitions:
-        await consumer.topics()  # forces a metadata refresh
-        partitions = consumer.partitions_for_topic(topic)
-    return set(partitions or ())
-
-
-__all__ = ["RegionalState"]
+__all__ = ["Applied", "Horizon", "Rebuilt", "RegionalState", "Result"]

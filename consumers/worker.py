@@ -51,15 +51,14 @@ def build_worker_app(
         value_type=str,
     )
     regional = RegionalState(
-        topics,
-        kafka,
         StatsState(lateness=worker.stats_lateness),
         Router(load_rules(worker.alert_rules_file), reference),
-        worker.replay_horizon,
+        worker.state_horizon,
     )
     install_agents(
         app,
         topics,
+        kafka,
         verifier=Verifier.from_settings(contract),
         seen=seen,
         replay_horizon=worker.replay_horizon,

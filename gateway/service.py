@@ -76,7 +76,7 @@ class GatewayService:
             pcc: PccAlerts(self.settings.alerts_per_pcc, self.settings.stream_backlog)
             for pcc in sorted(self.reference.pccs)
         }
-        self.stats = StatsView()
+        self.stats = StatsView(self.settings.stat_cells)
         self.feeds = Feeds(self.kafka, self.alerts, self.stats)
         outbox = Outbox(self.settings.outbox_dir / "gateway.sqlite3", 1_000_000)
         self.forwarder = Forwarder(outbox, self.kafka, PublisherSettings(), name="gateway")

@@ -30,4 +30,7 @@ class GatewaySettings(BaseSettings):
     escalation_check_interval: float = Field(default=1.0, gt=0)
     alerts_per_pcc: int = Field(default=10_000, gt=0, description="bounded in-memory view")
     stream_backlog: int = Field(default=5_000, gt=0, description="events kept for SSE resume")
+    stat_cells: int = Field(
+        default=1_000_000, gt=0, description="statistics cells kept (the oldest windows leave)"
+    )
     outbox_dir: Path = Path("var/gateway/outbox")

@@ -52,7 +52,11 @@ class AlertState:
 
 
 class PccAlerts:
-    """The alert view of one PCC and its change log for streaming."""
+    """The alert view of one PCC and its change log for streaming.
+
+    Bounds: `capacity` alerts (the oldest leave first) and at most two applied action ids
+    each; `backlog` change-log entries; one queue of at most 1,000 changes per open stream.
+    """
 
     def __init__(self, capacity: int, backlog: int) -> None:
         self.capacity = capacity
@@ -81,7 +85,10 @@ class PccAlerts:
             state = AlertState(alert, AlertStatus.OPEN, received_at)
             self.alerts[alert.id] = state
             while len(self.alerts) > self.capacity:
-                self.alerts.popitem(last=False)
+                evicted, _ = self.alerts.popitem(last=False)
+                # Action ids derive from the alert id: an evicted alert's can go too.
+                self.actions.discard(derived_id("acknowledge", evicted))
+                self.actions.discard(derived_id("escalate", evicted))
         else:
             current.alert = alert
             state = current
@@ -138,14 +145,23 @@ def escalation_for(state: AlertState, now: datetime) -> AlertAction:
 
 
 class StatsView:
-    """The latest published value of every statistics cell."""
+    """The latest published value of every statistics cell, for the most recent windows.
 
-    def __init__(self) -> None:
+    Bound: `capacity` cells. Past it, the cells of the oldest windows leave first (a tenth
+    of the capacity at a time, so eviction costs O(1) amortised per cell).
+    """
+
+    def __init__(self, capacity: int = 1_000_000) -> None:
+        self.capacity = capacity
         self.cells: dict[str, StatCell] = {}
 
     def apply(self, cell: StatCell) -> None:
         """Keep the newest value of a cell (the topic is compacted to the same)."""
         self.cells[cell.key] = cell
+        if len(self.cells) > self.capacity:
+            keep = self.capacity - max(1, self.capacity // 10)
+            newest = sorted(self.cells.values(), key=lambda c: c.window_start, reverse=True)
+            self.cells = {c.key: c for c in newest[:keep]}
 
     def query(
         self,

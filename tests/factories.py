@@ -10,9 +10,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.compose import compose_envelope
-from schemas.derived import Alert, AlertEvent, derived_id
+from schemas.derived import Alert, AlertEvent, Provenance, SharedRecord, derived_id
 from schemas.keys import KeyEntry, new_key_pair
-from schemas.payloads import payload_model
+from schemas.payloads import PAYLOAD_TYPES, payload_model
 from schemas.signing import sign_wire
 from schemas.vocab import Handling, ImpactLevel
 
@@ -122,4 +122,46 @@ def make_alert(pcc: str, severity: str = "high", section: str = "BA-ME") -> Aler
         handling=Handling.H2,
         retain_until=now + timedelta(days=30),
         events=[event],
+    )
+
+
+_FAMILY_OF_KIND = {model.kind: model.family.value for model in PAYLOAD_TYPES.values()}
+
+
+def shared_record(
+    kind: str,
+    data: dict[str, Any],
+    *,
+    agency: str = "BA-BP",
+    section: str = "BA-ME",
+    time: datetime = NOW,
+    event_id: str | None = None,
+    incident: str | None = None,
+) -> SharedRecord:
+    """A protected record as the Protect stage writes it to `wbx.shared.v1`."""
+    family = _FAMILY_OF_KIND[kind]
+    return SharedRecord(
+        record_id=str(uuid.uuid4()),
+        view="pcc_operator",
+        type=f"wbx.{family}.{kind}",
+        kind=kind,
+        family=family,
+        time=time,
+        agency=agency,
+        participant=agency[:2],
+        border_section=section,
+        handling=Handling.H2,
+        purpose="protection",
+        retain_until=time + timedelta(days=90),
+        reliability="B",
+        accuracy=2,
+        impact="medium",
+        incident=incident,
+        pseudonym_key_id="k1",
+        data={"border_section": section, **data},
+        provenance=Provenance(
+            event_id=event_id or str(uuid.uuid4()),
+            source=f"urn:wbx:agency:{agency}",
+            digest="ab" * 32,
+        ),
     )

@@ -2,56 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from consumers.aggregate import AddResult, StatsState
-from schemas.derived import Dimension, Measure, Period, Provenance, SharedRecord, StatCell
+from schemas.derived import Dimension, Measure, Period, SharedRecord, StatCell
+from tests.factories import shared_record
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SUN = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)  # ISO week 2026-11-23, month of November
 MON = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # ISO week 2026-11-30, month of November
 TUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # ISO week 2026-11-30, month of December
-FAMILY = {"irregular_crossing_attempt": "border_incident", "migrant_smuggling": "border_incident"}
 
 
-def record(
-    kind: str,
-    data: dict[str, Any],
-    *,
-    agency: str = "BA-BP",
-    section: str = "BA-ME",
-    time: datetime = NOW,
-    event_id: str | None = None,
-) -> SharedRecord:
-    family = FAMILY.get(kind, "mixed_movement")
-    return SharedRecord(
-        record_id=str(uuid.uuid4()),
-        view="pcc_operator",
-        type=f"wbx.{family}.{kind}",
-        kind=kind,
-        family=family,
-        time=time,
-        agency=agency,
-        participant=agency[:2],
-        border_section=section,
-        handling="H2",
-        purpose="protection",
-        retain_until=time + timedelta(days=90),
-        reliability="B",
-        accuracy=2,
-        impact="medium",
-        pseudonym_key_id="k1",
-        data={"border_section": section, **data},
-        provenance=Provenance(
-            event_id=event_id or str(uuid.uuid4()),
-            source=f"urn:wbx:agency:{agency}",
-            digest="ab" * 32,
-        ),
-    )
+def record(kind: str, data: dict[str, Any], **kw: Any) -> SharedRecord:
+    return shared_record(kind, data, **{"time": NOW, **kw})
 
 
 def person(
@@ -226,29 +193,6 @@ def test_all_cells_republishes_everything_without_touching_dirty(week: StatsStat
     assert by_key(week.flush(NOW)) == flushed
 
 
-def test_the_same_record_twice_counts_once():
-    state = StatsState()
-    first = apprehension([person()] * 6)
-    assert state.add(first, NOW) == AddResult.COUNTED
-    assert state.add(first, NOW) == AddResult.DUPLICATE
-    assert state.count(Period.DAY, NOW.date(), Measure.PERSONS, Dimension.TOTAL, "all") == 6
-    assert state.knows(first.event_key)
-
-
-def test_a_different_record_with_the_same_event_id_and_source_counts_once():
-    state = StatsState()
-    first = apprehension([person()] * 6)
-    again = apprehension([person("SYR")] * 9, event_id=first.provenance.event_id)
-    assert again.record_id != first.record_id and again.event_key == first.event_key
-    assert state.add(first, NOW) == "counted"
-    assert state.add(again, NOW) == "duplicate"
-    assert state.count(Period.DAY, NOW.date(), Measure.PERSONS, Dimension.TOTAL, "all") == 6
-    other_source = apprehension(
-        [person()] * 6, agency="RS-BP", section="HU-RS", event_id=first.provenance.event_id
-    )
-    assert state.add(other_source, NOW) == "counted"  # ids are unique per source only
-
-
 def test_a_late_event_within_lateness_updates_its_window_and_marks_it_dirty():
     state = StatsState(lateness=timedelta(days=2))
     state.add(apprehension([person()] * 6, time=NOW), NOW)
@@ -271,7 +215,6 @@ def test_an_event_beyond_lateness_is_too_late_and_changes_nothing():
     just_after = datetime(2026, 11, 30, 0, 0, 1, tzinfo=UTC)
     assert state.add(too_late, just_after) == AddResult.TOO_LATE
     assert state.flush(NOW) == []
-    assert not state.knows(too_late.event_key)
     day = date(2026, 11, 27)
     assert state.count(Period.DAY, day, Measure.EVENTS, Dimension.TOTAL, "all") == 0
 
@@ -286,7 +229,7 @@ def test_lateness_is_judged_in_utc_whatever_the_clock_zone():
         state.add(apprehension([person()]), datetime(2026, 12, 1, 12, 0))
 
 
-def test_evict_drops_closed_windows_but_keeps_event_keys():
+def test_evict_drops_closed_windows():
     state = StatsState(lateness=timedelta(days=7))
     old = apprehension([person()] * 6, time=SUN)
     state.add(old, SUN)
@@ -297,16 +240,6 @@ def test_evict_drops_closed_windows_but_keeps_event_keys():
     # Day and week, 4 events groups + 6 persons groups each (nobody flagged vulnerable).
     assert state.evict(later) == 2 * (4 + 6)
     assert {c.period for c in state.all_cells(later)} == {Period.MONTH}
-    assert state.add(old, later) == AddResult.DUPLICATE
+    assert state.add(old, later) == AddResult.TOO_LATE
     assert state.evict(datetime(2026, 12, 9, tzinfo=UTC)) == 4 + 6  # the month closes too
     assert state.all_cells(NOW) == []
-
-
-def test_forget_keys_before_uses_the_event_time():
-    state = StatsState(lateness=timedelta(days=40))
-    old, new = apprehension([person()], time=SUN), apprehension([person()], time=TUE)
-    state.add(old, NOW)
-    state.add(new, NOW)
-    assert state.forget_keys_before(MON) == 1
-    assert not state.knows(old.event_key) and state.knows(new.event_key)
-    assert state.add(new, NOW) == AddResult.DUPLICATE

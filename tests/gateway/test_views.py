@@ -58,11 +58,41 @@ def test_newer_revisions_replace_older_ones_and_old_ones_are_ignored():
     assert view.seq == 2
 
 
-def test_view_is_bounded():
+def test_view_is_bounded_and_forgets_the_actions_of_evicted_alerts():
     view = PccAlerts(3, 100)
-    for _ in range(5):
-        view.apply_alert(alert(), NOW)
+    for _ in range(1_000):
+        item = alert("critical")
+        view.apply_alert(item, NOW)
+        view.apply_action(escalation_for(view.alerts[item.id], NOW))
     assert len(view.alerts) == 3
+    assert len(view.actions) == 3
+
+
+def _cell(day: date, value: str) -> StatCell:
+    return StatCell(
+        key=f"day|{day}|persons|nationality|{value}",
+        period=Period.DAY,
+        window_start=day,
+        window_end=day + timedelta(days=1),
+        measure=Measure.PERSONS,
+        dimension=Dimension.NATIONALITY,
+        value=value,
+        count=7,
+        suppressed=False,
+        display="7",
+        updated_at=NOW,
+    )
+
+
+def test_stats_view_is_bounded_and_keeps_the_newest_windows():
+    view = StatsView(capacity=100)
+    first = date(2026, 1, 1)
+    for offset in range(1_000):
+        view.apply(_cell(first + timedelta(days=offset), "AFG"))
+        assert len(view.cells) <= 100
+    kept = sorted(c.window_start for c in view.cells.values())
+    assert kept[-1] == first + timedelta(days=999)
+    assert kept == [kept[-1] - timedelta(days=n) for n in reversed(range(len(kept)))]
 
 
 def test_acknowledgement_applies_once_and_blocks_escalation():

@@ -1,0 +1,44 @@
+"""Reading topics from their beginning to their current end: how hop 2 rebuilds its state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.settings import KafkaSettings
+
+
+async def read_to_end(kafka: KafkaSettings, topic_names: list[str]) -> list[Any]:
+    """Every record in the topics (all partitions), from the beginning to their end now.
+
+    Ends are only a lower bound on the embedded broker, whose ListOffsets answers the base
+    offset of a partition's last batch (+1): reading stops at the first position at or past
+    the end, and the fetch that reaches it brings the rest of that batch too.
+    """
+    consumer = AIOKafkaConsumer(
+        enable_auto_commit=False, auto_offset_reset="earliest", **kafka.client_options()
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # a metadata refresh that names no topic (never auto-creates)
+        partitions = [
+            TopicPartition(name, p)
+            for name in topic_names
+            for p in sorted(consumer.partitions_for_topic(name) or ())
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        records: list[Any] = []
+        pending = [tp for tp in partitions if end[tp] > 0]
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=1000)
+            for messages in batch.values():
+                records.extend(messages)
+            pending = [tp for tp in pending if await consumer.position(tp) < end[tp]]
+        return records
+    finally:
+        await consumer.stop()

@@ -1,0 +1,200 @@
+"""Regional state (hop 2): each event applied once, alerts sent once, every structure bounded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consumers.aggregate import StatsState
+from consumers.route import Router
+from consumers.rules import load_rules
+from consumers.state import EXPIRE_EVERY, Applied, Horizon, RegionalState
+from schemas.derived import Dimension, Measure, Period, Provenance, SharedRecord
+from schemas.reference import load_reference
+from schemas.settings import ContractSettings
+from tests.factories import NOW, shared_record
+
+RULES = load_rules(Path(__file__).resolve().parents[2] / "infra" / "alert_rules.toml")
+REFERENCE = load_reference(ContractSettings().reference_file)
+LATENESS = timedelta(days=7)
+HORIZON = timedelta(days=8)
+
+
+def regional() -> RegionalState:
+    return RegionalState(StatsState(lateness=LATENESS), Router(RULES, REFERENCE), HORIZON)
+
+
+def person(doc: str = "psn:k:1", flags: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "nationality": "AFG",
+        "sex": "male",
+        "age_band": "14-17",
+        "vulnerabilities": list(flags),
+        "document_number": doc,
+    }
+
+
+def apprehension(persons: list[dict[str, Any]], **kw: Any) -> SharedRecord:
+    data = {"direction": "entry", "group_size": len(persons), "persons": persons}
+    return shared_record("apprehension", data, **kw)
+
+
+def persons_today(state: RegionalState) -> int:
+    return state.stats.count(Period.DAY, NOW.date(), Measure.PERSONS, Dimension.TOTAL, "all")
+
+
+def test_the_same_event_twice_is_applied_once():
+    state = regional()
+    first = apprehension([person()] * 6)
+    assert state.apply(first, NOW).outcome is Applied.APPLIED
+    assert state.apply(first, NOW).outcome is Applied.DUPLICATE
+    assert persons_today(state) == 6
+
+
+def test_another_record_of_the_same_event_counts_once_and_ids_are_per_source():
+    state = regional()
+    first = apprehension([person()] * 6)
+    again = apprehension([person()] * 9, event_id=first.provenance.event_id)
+    assert again.record_id != first.record_id and again.event_key == first.event_key
+    state.apply(first, NOW)
+    assert state.apply(again, NOW).outcome is Applied.DUPLICATE
+    other_source = apprehension(
+        [person()] * 6, agency="RS-BP", section="HU-RS", event_id=first.provenance.event_id
+    )
+    assert state.apply(other_source, NOW).outcome is Applied.APPLIED
+    assert persons_today(state) == 12
+
+
+def test_a_redelivered_event_raises_no_alert_and_a_sent_revision_is_not_sent_again():
+    state = regional()
+    child = apprehension([person(flags=("uam",))])
+    alerts = state.apply(child, NOW).alerts
+    assert [a.rule for a in alerts] == ["protection_child_or_vot"]
+    for alert in alerts:
+        state.mark_sent(alert)
+    assert state.apply(child, NOW).alerts == []
+    # The same state rebuilt from scratch knows what was sent and sends nothing again.
+    rebuilt = regional()
+    sent = [a.model_dump_json().encode() for a in alerts]
+    result = rebuilt.rebuild(sent, [child.model_dump_json().encode()], NOW)
+    assert (result.replayed, result.known_sent, result.unsent) == (1, 1, [])
+
+
+def test_a_rebuild_returns_the_alerts_a_crash_left_unsent_and_skips_junk():
+    state = regional()
+    child = apprehension([person(flags=("uam",))])
+    result = state.rebuild([b"junk"], [b"\xff", child.model_dump_json().encode(), b"{}"], NOW)
+    assert result.replayed == 1
+    assert [a.rule for a in result.unsent] == ["protection_child_or_vot"]
+    assert state.stats.dirty_groups  # every cell is re-published after a rebuild
+
+
+def test_expired_and_too_old_records_change_nothing():
+    state = regional()
+    expired = apprehension([person()], time=NOW - timedelta(days=1))
+    expired = expired.model_copy(update={"retain_until": NOW - timedelta(seconds=1)})
+    assert state.apply(expired, NOW).outcome is Applied.EXPIRED
+    old = apprehension([person()], time=NOW - HORIZON - timedelta(seconds=1))
+    assert state.apply(old, NOW).outcome is Applied.TOO_OLD
+    assert state.sizes()["counted"] == 0 and state.sizes()["stat_groups"] == 0
+
+
+def test_a_late_record_still_feeds_the_rules_but_not_closed_statistics():
+    state = regional()
+    # Its day ended more than the lateness ago, yet it lies within the horizon.
+    late = apprehension([person(flags=("uam",))], time=NOW - LATENESS - timedelta(hours=13))
+    result = state.apply(late, NOW)
+    assert result.outcome is Applied.LATE
+    assert result.alerts  # the child is still reported to the PCC
+
+
+def test_horizon_forgets_keys_by_event_time():
+    horizon: Horizon[str] = Horizon(timedelta(hours=1))
+    horizon.add("old", NOW - timedelta(hours=2))
+    horizon.add("new", NOW)
+    horizon.add("new", NOW - timedelta(days=9))  # keeps its first time
+    assert horizon.expire(NOW) == 1
+    assert "old" not in horizon and "new" in horizon and len(horizon) == 1
+
+
+# --- a million records: every structure stays under its documented bound ---------------------
+
+RECORDS = 1_000_000
+SPACING = timedelta(seconds=6)  # 1,000,000 records over about 69 days
+TEMPLATES = [
+    apprehension([person()] * 3, section="MK-RS"),
+    apprehension([person(flags=("uam",))], section="BA-ME"),
+    shared_record("death_or_missing_person", {"count": 1}, section="BA-ME"),
+    shared_record("irregular_crossing_attempt", {"direction": "exit", "group_size": 40}),
+    apprehension([person()] * 2, section="ME-XK", agency="ME-BP"),
+]
+
+
+def _nth(index: int) -> SharedRecord:
+    """Record `index`: a template with its own event, time and (reused) pseudonyms."""
+    template = TEMPLATES[index % len(TEMPLATES)]
+    moment = NOW + SPACING * index
+    provenance = Provenance.model_construct(
+        event_id=f"e{index}", source=template.provenance.source, digest="ab" * 32
+    )
+    data = template.data
+    if "persons" in data:
+        doc = f"psn:k:{index % 50_000}"  # the same person seen again, now and then
+        data = {**data, "persons": [{**p, "document_number": doc} for p in data["persons"]]}
+    return template.model_copy(
+        update={
+            "time": moment,
+            "retain_until": moment + timedelta(days=90),
+            "provenance": provenance,
+            "data": data,
+        }
+    )
+
+
+def _bounds(per_day: float) -> dict[str, float]:
+    """The documented bounds (docs/processing.md) for records arriving `per_day`."""
+    in_horizon = per_day * HORIZON.days + EXPIRE_EVERY
+    rule_window = per_day * 3  # the longest rule window: secondary movement, 72 h
+    open_windows = (LATENESS.days + 2) + 3 + 2  # days, ISO weeks and months not closed for good
+    return {
+        "counted": in_horizon,
+        "sent": in_horizon,
+        "stat_groups": open_windows * 2 * len(Dimension),
+        "stat_cells": open_windows * 2 * len(Dimension) * 300,
+        "dirty_groups": open_windows * 2 * len(Dimension),
+        "open_alerts": rule_window,
+        "alert_expiry": rule_window,
+        "surge_sections": len(REFERENCE.sections),
+        "surge_entries": per_day * (7 + 1),  # the surge baseline (7 days) and window (6 h)
+        "sightings": rule_window * 3,
+        "sighting_order": rule_window * 3,
+        "unrouted_rules": len(RULES),
+    }
+
+
+@pytest.mark.timeout(1_200)  # about four minutes on the 2-core CI machine
+def test_a_million_shared_records_keep_every_structure_under_its_bound():
+    state = regional()
+    per_day = timedelta(days=1) / SPACING
+    bounds = _bounds(per_day)
+    peaks: dict[str, int] = {}
+    sent = 0
+    for index in range(RECORDS):
+        record = _nth(index)
+        for alert in state.apply(record, record.time).alerts:
+            state.mark_sent(alert)
+            sent += 1
+        if index % 1_000 == 0:
+            state.stats_to_publish(record.time)  # the worker flushes every second
+            state.router.take_unrouted()
+        if index % 50_000 == 0:
+            for name, size in state.sizes().items():
+                peaks[name] = max(peaks.get(name, 0), size)
+                assert size <= bounds[name], (index, name, size, bounds[name])
+    assert set(peaks) == set(bounds)
+    assert sent > 1_000 and peaks["sightings"] > 0 and peaks["surge_entries"] > 0
+    # The bounds are reached, not vacuous: state holds about a horizon's worth of events.
+    assert peaks["counted"] >= per_day * HORIZON.days * 0.9
