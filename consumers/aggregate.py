@@ -32,12 +32,14 @@ from schemas.derived import (
     utc_day,
     window_bounds,
 )
+from schemas.payloads.border_incident import IrregularCrossingAttempt
+from schemas.payloads.mixed_movement import Apprehension
 
 GroupKey = tuple[Period, date, Measure, Dimension]
 Cell = tuple[Dimension, str]
 ALL = "all"
 UNKNOWN = "unknown"
-_GROUP_SIZE_KINDS = frozenset({"apprehension", "irregular_crossing_attempt"})
+_GROUP_SIZE_KINDS = frozenset({Apprehension.kind, IrregularCrossingAttempt.kind})
 
 
 class AddResult(StrEnum):
@@ -65,16 +67,6 @@ def _label(person: dict[str, Any], field: str) -> str:
     return str(value) if isinstance(value, str) and value else UNKNOWN
 
 
-def _listed_persons(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The (protected) person dicts an event lists: `persons` and a single `person`."""
-    listed = data.get("persons")
-    persons = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
-    single = data.get("person")
-    if isinstance(single, dict):
-        persons.append(single)
-    return persons
-
-
 def event_cells(record: SharedRecord) -> list[Cell]:
     """The `events` cells one record adds 1 to."""
     return [
@@ -93,7 +85,7 @@ def person_cells(record: SharedRecord) -> list[Cell]:
         (Dimension.BORDER_SECTION, record.border_section),
     ]
     cells: list[Cell] = []
-    persons = _listed_persons(record.data)
+    persons = record.persons()
     for person in persons:
         cells += where
         cells += [

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from schemas.envelope import EnvelopeBody, describe_errors, source_of
 from schemas.errors import EnvelopeInvalidError
 from schemas.json_types import parse_rfc3339
-from schemas.payloads import PAYLOAD_TYPES, Payload, payload_model
+from schemas.payloads import PAYLOAD_TYPES, Payload, border_incident, mixed_movement, payload_model
 from schemas.vocab import Accuracy, EventFamily, Handling, ImpactLevel, Purpose, Reliability
 
 DEFAULT_RETENTION = timedelta(days=180)
@@ -22,13 +22,13 @@ DEFAULT_PURPOSE = {
     EventFamily.BORDER_INCIDENT: Purpose.BORDER_SECURITY,
 }
 DEFAULT_IMPACT: dict[str, ImpactLevel] = {
-    "death_or_missing_person": ImpactLevel.CRITICAL,
-    "vulnerability_identified": ImpactLevel.HIGH,
-    "trafficking_indicators": ImpactLevel.HIGH,
-    "migrant_smuggling": ImpactLevel.HIGH,
-    "violence_or_injury": ImpactLevel.HIGH,
-    "protection_concern": ImpactLevel.HIGH,
-    "reception_status": ImpactLevel.LOW,
+    border_incident.DeathOrMissingPerson.kind: ImpactLevel.CRITICAL,
+    mixed_movement.VulnerabilityIdentified.kind: ImpactLevel.HIGH,
+    border_incident.TraffickingIndicators.kind: ImpactLevel.HIGH,
+    border_incident.MigrantSmuggling.kind: ImpactLevel.HIGH,
+    border_incident.ViolenceOrInjury.kind: ImpactLevel.HIGH,
+    border_incident.ProtectionConcern.kind: ImpactLevel.HIGH,
+    mixed_movement.ReceptionStatus.kind: ImpactLevel.LOW,
 }
 
 # Keys of a bare-payload line that are envelope attributes rather than payload fields.

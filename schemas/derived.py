@@ -71,6 +71,20 @@ class SharedRecord(WireModel):
         """`source|id` of the originating event: the idempotence key downstream."""
         return f"{self.provenance.source}|{self.provenance.event_id}"
 
+    def persons(self, *, facilitators: bool = False) -> list[dict[str, Any]]:
+        """The (protected) persons the event names: `persons` and a single `person`, plus
+        `facilitators` when asked. Statistics count the people on the move, so they leave
+        facilitators out; the alert rules look at everyone named."""
+        fields = ("persons", "person", "facilitators") if facilitators else ("persons", "person")
+        found: list[dict[str, Any]] = []
+        for name in fields:
+            value = self.data.get(name)
+            if isinstance(value, dict):
+                found.append(value)
+            elif isinstance(value, list):
+                found.extend(p for p in value if isinstance(p, dict))
+        return found
+
 
 class AuditRecord(WireModel):
     """One release of personal data (pseudonymised or not) to a recipient (`wbx.audit.v1`)."""

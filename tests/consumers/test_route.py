@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import typing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from consumers.route import Router
-from consumers.rules import load_rules
+from consumers.rules import KINDS, RuleConfig, evaluator_for, load_rules
 from schemas.errors import ConfigurationError
 from schemas.reference import load_reference
 from schemas.settings import ContractSettings
@@ -234,3 +235,12 @@ def test_a_bad_rules_file_names_the_file(tmp_path):
     )
     with pytest.raises(ConfigurationError, match=str(path)):
         load_rules(path)
+
+
+def test_every_rule_kind_is_in_the_table_with_its_evaluator():
+    union = typing.get_args(typing.get_args(RuleConfig)[0])
+    assert set(union) == set(KINDS)
+    for rule in RULES:
+        evaluator = evaluator_for(rule)
+        assert evaluator.size() == 0
+        evaluator.evict(NOW)
