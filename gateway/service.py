@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from gateway import metrics
 from gateway.auth import Principal, TokenAuthority
@@ -143,13 +142,7 @@ class GatewayService:
     async def missing_topics(self) -> list[str]:
         """Topics the gateway needs that the broker lacks (raises when unreachable)."""
         needed = [ALERT_ACKS, INGEST, STATS, *(alerts_topic(p) for p in self.alerts)]
-        admin = AIOKafkaAdminClient(request_timeout_ms=3000, **self.kafka.client_options())
-        await admin.start()
-        try:
-            existing = set(await admin.list_topics())
-        finally:
-            await admin.close()
-        return [name for name in needed if name not in existing]
+        return await self.kafka.missing_topics(needed, timeout_ms=3_000)
 
     def view(self, pcc: str) -> PccAlerts:
         """The alert view of one PCC."""

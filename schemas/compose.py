@@ -113,6 +113,18 @@ def envelope_from_object(obj: Mapping[str, Any], agency: str) -> EnvelopeBody:
                 f"source: envelope is from {envelope.agency}, but signing as {agency}"
             )
         return envelope
+    payload, overrides = payload_from_object(obj)
+    return compose_envelope(payload, agency, overrides=overrides)
+
+
+def payload_from_object(obj: Mapping[str, Any]) -> tuple[Payload, dict[str, Any]]:
+    """The payload of a bare-payload input object, and the envelope attributes it sets.
+
+    The one reading of bare payloads (`wbx validate`, `wbx sign`, `wbx publish`, the
+    publisher library): `type` names the event type (full or short), keys in
+    ENVELOPE_OVERRIDES are envelope attributes, every other key is payload. Raises
+    EnvelopeInvalidError naming the field that is wrong.
+    """
     event_type = obj.get("type")
     if not isinstance(event_type, str):
         raise EnvelopeInvalidError("type: missing; a bare payload must name its event type")
@@ -126,5 +138,4 @@ def envelope_from_object(obj: Mapping[str, Any], agency: str) -> EnvelopeBody:
         payload = model.model_validate(fields)
     except ValidationError as exc:
         raise EnvelopeInvalidError(describe_errors(exc)) from None
-    overrides = {k: v for k, v in obj.items() if k in ENVELOPE_OVERRIDES}
-    return compose_envelope(payload, agency, overrides=overrides)
+    return payload, {k: v for k, v in obj.items() if k in ENVELOPE_OVERRIDES}

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from schemas.errors import ConfigurationError, WbxError
+from schemas.errors import ConfigurationError, WbxError, describe_validation
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,10 +28,7 @@ def read_toml(path: Path, what: str, error: type[WbxError] = ConfigurationError)
 
 def describe_problems(exc: ValidationError) -> str:
     """Each bad entry as `path.to.entry: what is wrong (got value)`."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '<file>'}: {e['msg']} (got {e['input']!r})"
-        for e in exc.errors()
-    )
+    return describe_validation(exc, root="<file>", show_input=True)
 
 
 def load_toml_model(

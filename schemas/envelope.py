@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.errors import describe_validation
 from schemas.json_types import AccuracyCode, JsonBool, JsonDateTime
 from schemas.payloads import PAYLOAD_TYPES, Payload
 from schemas.payloads.common import WireModel
@@ -105,7 +106,7 @@ class EnvelopeBody(WireModel):
         try:
             self._payload = model.model_validate(self.data)
         except ValidationError as exc:
-            raise ValueError(_prefixed(exc, "data")) from None
+            raise ValueError(describe_validation(exc, ("data",))) from None
         if self.subject != self._payload.border_section:
             raise ValueError(
                 f"subject {self.subject!r} differs from data.border_section "
@@ -139,22 +140,9 @@ class Envelope(EnvelopeBody):
     wbxsig: str = Field(pattern=SIGNATURE_PATTERN, description="unpadded base64url Ed25519")
 
 
-def _prefixed(exc: ValidationError, prefix: str) -> str:
-    parts = []
-    for error in exc.errors():
-        loc = ".".join(str(item) for item in (prefix, *error["loc"]))
-        parts.append(f"{loc}: {error['msg']}")
-    return "; ".join(parts)
-
-
 def describe_errors(exc: ValidationError) -> str:
-    """One line naming each invalid field by its path and saying what is wrong."""
-    parts = []
-    for error in exc.errors():
-        loc = ".".join(str(item) for item in error["loc"]) or "<envelope>"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(message if message.startswith("data.") else f"{loc}: {message}")
-    return "; ".join(parts)
+    """One line naming each invalid field of an envelope by its path and what is wrong."""
+    return describe_validation(exc, root="<envelope>")
 
 
 def utc_iso(moment: datetime) -> str:

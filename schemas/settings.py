@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -78,6 +80,21 @@ class KafkaSettings(BaseSettings):
             if self.sasl_password is not None:
                 options["sasl_plain_password"] = self.sasl_password.get_secret_value()
         return options
+
+    async def missing_topics(self, names: Iterable[str], timeout_ms: int = 5_000) -> list[str]:
+        """Which of `names` the cluster lacks; creates nothing, raises when unreachable.
+
+        The one topic-existence query of WBX (readiness, `wbx topics`): it lists topics and
+        never describes them by name, because naming a missing topic in a metadata request
+        makes the embedded broker create it.
+        """
+        admin = AIOKafkaAdminClient(request_timeout_ms=timeout_ms, **self.client_options())
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+        finally:
+            await admin.close()
+        return [name for name in names if name not in existing]
 
     @property
     def use_idempotence(self) -> bool:

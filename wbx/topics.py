@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,15 +160,3 @@ async def apply_topics(settings: KafkaSettings, specs: list[TopicSpec]) -> Topic
         len(report.warnings),
     )
     return report
-
-
-async def missing_topics(settings: KafkaSettings, names: Iterable[str]) -> list[str]:
-    """Which of `names` the broker does not have (for readiness checks); creates nothing."""
-    admin = _admin(settings, request_timeout_ms=5_000)
-    await admin.start()
-    try:
-        # list_topics, never describe_topics(names): naming a topic would create it on Tansu.
-        existing = set(await admin.list_topics())
-    finally:
-        await admin.close()
-    return [n for n in names if n not in existing]

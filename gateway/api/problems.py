@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from schemas.errors import validation_items
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -67,9 +69,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()
-        ]
+        items = validation_items(exc.errors())
+        errors = [{"loc": where, "msg": message} for where, message in items]
         detail = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors)
         return problem(422, detail, request.url.path, errors=errors)
 

@@ -12,33 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
+
+from consumers.replay import read_to_end
+from schemas.settings import KafkaSettings
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[Any]:
     """Every record currently in `topic` (all partitions, from the beginning)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        await consumer.topics()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        end = await consumer.end_offsets(partitions)
-        records: list[Any] = []
-        pending = [tp for tp in partitions if end[tp] > 0]
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for messages in batch.values():
-                records.extend(messages)
-            pending = [tp for tp in pending if await consumer.position(tp) < end[tp]]
-        return records
-    finally:
-        await consumer.stop()
+    return await read_to_end(KafkaSettings(bootstrap=bootstrap), [topic])
 
 
 async def produce(

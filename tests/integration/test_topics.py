@@ -11,7 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas.topics import INGEST, TopicSpec
 from tests.integration.conftest import kafka_settings
 from wbx.broker import EmbeddedBroker
-from wbx.topics import apply_topics, missing_topics
+from wbx.topics import apply_topics
 
 pytestmark = pytest.mark.integration
 
@@ -73,8 +73,8 @@ async def test_missing_topics_reports_without_creating(
 ) -> None:
     settings = kafka_settings(kafka_bootstrap)
     absent = f"wbx.absent-{uuid.uuid4().hex[:8]}.v1"
-    assert await missing_topics(settings, [s.name for s in topic_plan]) == []
-    assert await missing_topics(settings, [INGEST, absent]) == [absent]
+    assert await settings.missing_topics([s.name for s in topic_plan]) == []
+    assert await settings.missing_topics([INGEST, absent]) == [absent]
     assert absent not in await _topic_layout(kafka_bootstrap)
 
 

@@ -9,11 +9,10 @@ from typing import IO, Any
 import click
 from pydantic import ValidationError
 
-from schemas.compose import envelope_from_object
+from schemas.compose import envelope_from_object, payload_from_object
 from schemas.envelope import Envelope, EnvelopeBody, describe_errors
 from schemas.errors import EnvelopeInvalidError, WbxError
 from schemas.keys import key_id, load_private_key
-from schemas.payloads import payload_model
 from schemas.settings import ContractSettings
 from schemas.signing import sign_wire
 from schemas.verification import Verifier
@@ -30,23 +29,8 @@ def _validate_object(obj: dict[str, Any]) -> str:
             return model.model_validate(obj).type
         except ValidationError as exc:
             raise EnvelopeInvalidError(describe_errors(exc)) from None
-    event_type = obj.get("type")
-    if not isinstance(event_type, str):
-        raise EnvelopeInvalidError("type: missing; a bare payload must name its event type")
-    try:
-        model_cls = payload_model(event_type)
-    except KeyError:
-        raise EnvelopeInvalidError(f"type: {event_type!r} is not a WBX event type") from None
-    body = {
-        k: v
-        for k, v in obj.items()
-        if k != "type" and not k.startswith("wbx") and k not in ("id", "time")
-    }
-    try:
-        model_cls.model_validate(body)
-    except ValidationError as exc:
-        raise EnvelopeInvalidError(describe_errors(exc)) from None
-    return model_cls.event_type()
+    payload, _ = payload_from_object(obj)
+    return payload.event_type()
 
 
 def _summary(good: int, bad: int, verb: str) -> None:
