@@ -17,9 +17,8 @@ from gateway.auth import Principal, TokenAuthority
 from gateway.feeds import Feeds
 from gateway.settings import GatewaySettings
 from gateway.views import AlertState, PccAlerts, StatsView, escalation_for
-from producers.outbox import Outbox
+from producers.outbox import Outbox, OutboxFullError
 from producers.publisher import Forwarder
-from producers.settings import PublisherSettings
 from schemas.derived import AlertAction, derived_id
 from schemas.envelope import agency_of
 from schemas.errors import WbxError
@@ -77,8 +76,11 @@ class GatewayService:
         }
         self.stats = StatsView(self.settings.stat_cells)
         self.feeds = Feeds(self.kafka, self.alerts, self.stats)
-        outbox = Outbox(self.settings.outbox_dir / "gateway.sqlite3", 1_000_000)
-        self.forwarder = Forwarder(outbox, self.kafka, PublisherSettings(), name="gateway")
+        outbox = Outbox(
+            self.settings.outbox_dir / "gateway.sqlite3", self.settings.outbox_max_events
+        )
+        # The gateway publishes on behalf of HTTP clients, through the producers' library.
+        self.forwarder = Forwarder(outbox, self.kafka, self.settings.forwarding(), name="gateway")
         self._producer: AIOKafkaProducer | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -131,9 +133,13 @@ class GatewayService:
                     IngestResult(index, ident, "rejected", verdict.reason.value, verdict.detail)
                 )
                 continue
-            queued = self.forwarder.enqueue_signed(
-                item, envelope=verdict.envelope, received_at=received_at
-            )
+            try:
+                queued = self.forwarder.enqueue_signed(
+                    item, envelope=verdict.envelope, received_at=received_at
+                )
+            except OutboxFullError as exc:  # Kafka has been away too long: retry later
+                results.append(IngestResult(index, ident, "rejected", "outbox_full", str(exc)))
+                continue
             results.append(
                 IngestResult(index, ident, "accepted", "ok", "" if queued.new else "already queued")
             )

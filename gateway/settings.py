@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from producers.settings import PublisherSettings
+
 
 class GatewaySettings(BaseSettings):
     """How the gateway listens, authenticates and keeps its views."""
@@ -34,3 +36,12 @@ class GatewaySettings(BaseSettings):
         default=1_000_000, gt=0, description="statistics cells kept (the oldest windows leave)"
     )
     outbox_dir: Path = Path("var/gateway/outbox")
+    outbox_max_events: int = Field(
+        default=1_000_000, gt=0, description="accepted events waiting for Kafka (then 503)"
+    )
+
+    def forwarding(self) -> PublisherSettings:
+        """How the gateway's outbox drains (the producers' library settings)."""
+        return PublisherSettings(
+            outbox_dir=self.outbox_dir, outbox_max_events=self.outbox_max_events
+        )

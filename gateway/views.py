@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from schemas.derived import (
     Alert,
@@ -38,17 +37,17 @@ class AlertState:
     acknowledged_at: datetime | None = None
     escalated_at: datetime | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The JSON form served by the API and the stream."""
-        body = self.alert.model_dump(mode="json")
-        body.update(
-            status=self.status.value,
-            received_at=self.received_at.isoformat(),
-            acknowledged_by=self.acknowledged_by,
-            acknowledged_at=self.acknowledged_at.isoformat() if self.acknowledged_at else None,
-            escalated_at=self.escalated_at.isoformat() if self.escalated_at else None,
-        )
-        return body
+    def snapshot(self) -> AlertState:
+        """A copy that later acknowledgements or revisions do not change (for the change log)."""
+        return replace(self)
+
+
+Change = tuple[int, AlertState]
+"""A numbered change of one PCC's view: the sequence number and the alert as it then was."""
+
+QUEUE_SIZE = 1_000
+"""Changes queued for one open stream; a client that falls this far behind is dropped and
+resumes with Last-Event-ID."""
 
 
 class PccAlerts:
@@ -61,14 +60,14 @@ class PccAlerts:
     def __init__(self, capacity: int, backlog: int) -> None:
         self.capacity = capacity
         self.alerts: OrderedDict[str, AlertState] = OrderedDict()
-        self.log: deque[tuple[int, dict[str, Any]]] = deque(maxlen=backlog)
+        self.log: deque[Change] = deque(maxlen=backlog)
         self.seq = 0
-        self.subscribers: set[asyncio.Queue[tuple[int, dict[str, Any]]]] = set()
+        self.subscribers: set[asyncio.Queue[Change]] = set()
         self.actions: set[str] = set()
 
     def _changed(self, state: AlertState) -> None:
         self.seq += 1
-        entry = (self.seq, state.as_json())
+        entry = (self.seq, state.snapshot())
         self.log.append(entry)
         for queue in list(self.subscribers):
             if queue.full():
@@ -127,9 +126,19 @@ class PccAlerts:
                 due.append(state)
         return due
 
-    def since(self, last_seq: int) -> list[tuple[int, dict[str, Any]]]:
+    def since(self, last_seq: int) -> list[Change]:
         """Changes after `last_seq` still in the backlog (for resuming a stream)."""
         return [entry for entry in self.log if entry[0] > last_seq]
+
+    def subscribe(self) -> asyncio.Queue[Change]:
+        """A queue that receives every change from now on (at most QUEUE_SIZE waiting)."""
+        queue: asyncio.Queue[Change] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self.subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Change]) -> None:
+        """Stop sending changes to `queue`."""
+        self.subscribers.discard(queue)
 
 
 def escalation_for(state: AlertState, now: datetime) -> AlertAction:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.auth import Principal, Role, TokenError
 from gateway.service import GatewayService
+from schemas.derived import Dimension, Measure, Period, StatCell
 
 _bearer = HTTPBearer(auto_error=False, description="Token from `wbx tokens issue`")
 
@@ -70,3 +73,57 @@ def pcc_of(principal: Principal, requested: str | None, service: GatewayService)
     if requested is None or requested not in service.alerts:
         raise HTTPException(400, f"admin must name a PCC: ?pcc= one of {sorted(service.alerts)}")
     return requested
+
+
+def _select(
+    service: GatewayService,
+    period: Period,
+    measure: Measure,
+    group_by: Dimension | None,
+    start: date | None,
+    end: date | None,
+    filters: dict[Dimension, list[str] | None],
+) -> tuple[Dimension, list[StatCell]]:
+    named = {d: v for d, v in filters.items() if v}
+    if len(named) > 1:
+        raise HTTPException(400, "filter on one dimension at a time (cells are one-dimensional)")
+    if named:
+        dimension, values = next(iter(named.items()))
+        if group_by is not None and group_by is not dimension:
+            raise HTTPException(400, f"group_by={group_by} conflicts with the {dimension} filter")
+    else:
+        dimension, values = group_by or Dimension.TOTAL, None
+    return dimension, service.stats.query(
+        period, measure, dimension, values=values, start=start, end=end
+    )
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """The query parameters both statistics endpoints accept."""
+
+    period: Period = Period.DAY
+    measure: Measure = Measure.PERSONS
+    group_by: Dimension | None = None
+    start: Annotated[date | None, Query(alias="from")] = None
+    end: Annotated[date | None, Query(alias="to")] = None
+    participant: Annotated[list[str] | None, Query()] = None
+    border_section: Annotated[list[str] | None, Query()] = None
+    event_type: Annotated[list[str] | None, Query()] = None
+    nationality: Annotated[list[str] | None, Query()] = None
+
+    def select(self, service: GatewayService) -> tuple[Dimension, list[StatCell]]:
+        """The breakdown asked for and its cells."""
+        filters = {
+            Dimension.PARTICIPANT: self.participant,
+            Dimension.BORDER_SECTION: self.border_section,
+            Dimension.EVENT_TYPE: self.event_type,
+            Dimension.NATIONALITY: self.nationality,
+        }
+        return _select(
+            service, self.period, self.measure, self.group_by, self.start, self.end, filters
+        )
+
+
+QueryDep = Annotated[StatsQuery, Depends()]
+"""The statistics query of `/v1/stats` and `/v1/stats.csv`."""

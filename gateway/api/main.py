@@ -14,6 +14,7 @@ from gateway import metrics
 from gateway.api.problems import install_problem_handlers
 from gateway.api.routes import alerts, events, ops, stats
 from gateway.service import GatewayService
+from gateway.web.routes import install_web
 from schemas.envelope import Envelope
 
 DESCRIPTION = """The HTTP face of WBX, the Western Balkans eXchange.
@@ -46,6 +47,7 @@ def create_app(service: GatewayService | None = None, *, manage: bool = True) ->
     install_problem_handlers(app)
     for module in (events, alerts, stats, ops):
         app.include_router(module.router)
+    install_web(app)
 
     @app.middleware("http")
     async def count_requests(

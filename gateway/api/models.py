@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from gateway.views import AlertState
 from schemas.derived import Alert, StatCell
 
 
@@ -16,6 +17,18 @@ class AlertOut(Alert):
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     escalated_at: datetime | None = None
+
+    @classmethod
+    def from_state(cls, state: AlertState) -> AlertOut:
+        """The operator's view of one alert in a PCC's view."""
+        return cls(
+            **state.alert.model_dump(exclude={"status"}),
+            status=state.status,
+            received_at=state.received_at,
+            acknowledged_by=state.acknowledged_by,
+            acknowledged_at=state.acknowledged_at,
+            escalated_at=state.escalated_at,
+        )
 
 
 class AckIn(BaseModel):

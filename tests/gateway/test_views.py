@@ -130,7 +130,7 @@ def test_stream_backlog_resumes_after_a_given_id():
     ids = [alert() for _ in range(3)]
     for item in ids:
         view.apply_alert(item, NOW)
-    assert [body["id"] for _, body in view.since(1)] == [ids[1].id, ids[2].id]
+    assert [state.alert.id for _, state in view.since(1)] == [ids[1].id, ids[2].id]
     assert [seq for seq, _ in view.since(0)] == [2, 3]  # the backlog is bounded
 
 
@@ -165,3 +165,16 @@ def test_stats_query_filters_by_breakdown_values_and_dates():
         == "SYR"
     )
     assert view.query(Period.WEEK, Measure.PERSONS, Dimension.NATIONALITY) == []
+
+
+def test_a_subscriber_gets_snapshots_that_later_changes_do_not_alter():
+    view = PccAlerts(100, 100)
+    queue = view.subscribe()
+    item = alert("critical")
+    view.apply_alert(item, NOW)
+    view.apply_action(ack(item.id))
+    first, second = queue.get_nowait(), queue.get_nowait()
+    assert (first[1].status.value, second[1].status.value) == ("open", "acknowledged")
+    view.unsubscribe(queue)
+    view.apply_alert(alert(), NOW)
+    assert queue.empty()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from gateway.api.deps import AlertReader, OperatorPrincipal, ServiceDep, pcc_of
 from gateway.api.models import AckIn, AlertOut
 from gateway.api.problems import PROBLEM_RESPONSES
 from gateway.service import AlertNotFoundError
+from gateway.views import AlertState
 from schemas.derived import AlertStatus
 from schemas.vocab import ImpactLevel
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 HEARTBEAT_SECONDS = 15.0
 
 
-@router.get("", response_model=list[AlertOut], responses=PROBLEM_RESPONSES)
+@router.get("", responses=PROBLEM_RESPONSES)
 async def read_alerts(
     service: ServiceDep,
     principal: AlertReader,
@@ -37,10 +37,10 @@ async def read_alerts(
     ] = None,
     pcc: Annotated[str | None, Query(description="admin only: which PCC")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
-) -> list[dict[str, object]]:
+) -> list[AlertOut]:
     """Alerts of the caller's PCC, newest first, filtered by status, severity and time."""
     view = service.view(pcc_of(principal, pcc, service))
-    rows = []
+    rows: list[AlertOut] = []
     for state in reversed(view.alerts.values()):
         alert = state.alert
         if status is not None and state.status is not status:
@@ -51,7 +51,7 @@ async def read_alerts(
             continue
         if until is not None and alert.time >= until:
             continue
-        rows.append(state.as_json())
+        rows.append(AlertOut.from_state(state))
         if len(rows) >= limit:
             break
     return rows
@@ -78,8 +78,7 @@ async def stream_alerts(
         resume_from = int(last_event_id) if last_event_id else None
     except ValueError:
         raise HTTPException(400, "Last-Event-ID must be the integer id of an event") from None
-    queue: asyncio.Queue[tuple[int, dict[str, object]]] = asyncio.Queue(maxsize=1000)
-    view.subscribers.add(queue)
+    queue = view.subscribe()
     backlog = view.since(resume_from) if resume_from is not None else []
 
     async def events() -> AsyncIterator[bytes]:
@@ -100,7 +99,7 @@ async def stream_alerts(
                     sent = seq
                     yield _frame(seq, body)
         finally:
-            view.subscribers.discard(queue)
+            view.unsubscribe(queue)
             metrics.SSE_CLIENTS.dec()
 
     return StreamingResponse(
@@ -110,13 +109,13 @@ async def stream_alerts(
     )
 
 
-def _frame(seq: int, body: dict[str, object]) -> bytes:
-    return f"id: {seq}\nevent: alert\ndata: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
+def _frame(seq: int, state: AlertState) -> bytes:
+    data = AlertOut.from_state(state).model_dump_json()
+    return f"id: {seq}\nevent: alert\ndata: {data}\n\n".encode()
 
 
 @router.post(
     "/{alert_id}/ack",
-    response_model=AlertOut,
     responses={**PROBLEM_RESPONSES, 404: {"description": "No such alert in this PCC"}},
 )
 async def create_alert_ack(
@@ -124,7 +123,7 @@ async def create_alert_ack(
     service: ServiceDep,
     principal: OperatorPrincipal,
     body: AckIn | None = None,
-) -> dict[str, object]:
+) -> AlertOut:
     """Acknowledge an alert: records who and when, for every gateway and the audit trail."""
     pcc = pcc_of(principal, None, service)
     try:
@@ -135,4 +134,4 @@ async def create_alert_ack(
         raise HTTPException(404, str(exc)) from None
     except OSError as exc:
         raise HTTPException(503, f"cannot record the acknowledgement now: {exc}") from None
-    return state.as_json()
+    return AlertOut.from_state(state)

@@ -1,0 +1,204 @@
+"""Every route through the ASGI app, with a service that is not connected to Kafka.
+
+The service is the real one, not started: its views are filled directly, accepted events land
+in its outbox (no broker needed), and the one Kafka write of an acknowledgement is recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from gateway.api.main import create_app
+from gateway.auth import Role
+from gateway.service import GatewayService
+from gateway.settings import GatewaySettings
+from schemas.derived import AlertAction, Dimension, Measure, Period, StatCell
+from schemas.keys import KeyRegistry
+from schemas.settings import ContractSettings, KafkaSettings
+from tests.factories import agency_key, envelope, make_alert, signed
+
+
+class RecordingService(GatewayService):
+    """The gateway service with its Kafka write replaced by a list."""
+
+    sent: list[AlertAction]
+
+    async def _send_action(self, action: AlertAction) -> None:
+        self.sent.append(action)
+
+
+@pytest.fixture
+def key():
+    return agency_key("RS-BP", datetime.now(UTC) - timedelta(days=365))
+
+
+@pytest.fixture
+def service(tmp_path: Path, key) -> RecordingService:
+    KeyRegistry([key[1]]).save(tmp_path / "keys.json")
+    service = RecordingService(
+        GatewaySettings(token_key_file=tmp_path / "token.pem", outbox_dir=tmp_path / "outbox"),
+        KafkaSettings(bootstrap="127.0.0.1:1", idempotence=False),
+        ContractSettings(key_registry=tmp_path / "keys.json"),
+    )
+    service.sent = []
+    return service
+
+
+@pytest_asyncio.fixture
+async def client(service: RecordingService) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(service, manage=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        yield client
+
+
+def auth(service: GatewayService, role: Role, **binding: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {service.authority.issue(role, **binding)}"}
+
+
+def fresh(key) -> dict[str, object]:
+    return signed(envelope(time=datetime.now(UTC) - timedelta(minutes=5)), key)
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+async def test_post_events_queues_accepted_events_stamped_with_their_receipt_time(
+    client, service, key
+):
+    good, bad = fresh(key), {**fresh(key), "wbximpact": "none"}
+    before = datetime.now(UTC)
+    response = await client.post(
+        "/v1/events", json=[good, bad], headers=auth(service, Role.PUBLISHER, agency="RS-BP")
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert [r["reason"] for r in body["results"]] == ["ok", "bad_signature"]
+    (queued,) = service.forwarder.outbox.peek(10)
+    assert queued.event_id == f"{good['source']}|{good['id']}"
+    assert queued.timestamp_ms is not None
+    assert (
+        before.timestamp() * 1000 - 1 <= queued.timestamp_ms <= datetime.now(UTC).timestamp() * 1000
+    )
+
+
+async def test_post_events_refuses_bodies_with_4xx_problems(client, service, key):
+    publisher = auth(service, Role.PUBLISHER, agency="RS-BP")
+    cases = [
+        (b'{"a":1,"a":2}', 400, "appears twice"),
+        (b"[]", 400, "empty array"),
+        (b"[" * 40 + b"]" * 40, 400, "levels deep"),
+        (b"x" * 1_048_577, 413, "limit"),
+    ]
+    for content, status, needle in cases:
+        response = await client.post("/v1/events", content=content, headers=publisher)
+        assert response.status_code == status, (content[:20], response.text)
+        assert needle in response.json()["detail"]
+    other = signed(envelope(agency="BA-BP"), agency_key("BA-BP"))
+    response = await client.post("/v1/events", json=other, headers=publisher)
+    assert response.status_code == 403 and "RS-BP" in response.json()["detail"]
+    assert (await client.post("/v1/events", json=fresh(key))).status_code == 401
+    analyst = auth(service, Role.ANALYST, analyst="marri")
+    assert (await client.post("/v1/events", json=fresh(key), headers=analyst)).status_code == 403
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+async def test_get_alerts_lists_the_callers_pcc_only_as_api_models(client, service):
+    mine, theirs = make_alert("pcc-trebinje"), make_alert("pcc-plav")
+    service.view("pcc-trebinje").apply_alert(mine, datetime.now(UTC))
+    service.view("pcc-plav").apply_alert(theirs, datetime.now(UTC))
+    operator = auth(service, Role.PCC_OPERATOR, pcc="pcc-trebinje")
+    response = await client.get("/v1/alerts", headers=operator)
+    assert response.status_code == 200
+    (row,) = response.json()
+    assert (row["id"], row["status"], row["acknowledged_by"]) == (mine.id, "open", None)
+    assert "received_at" in row
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert (await client.get("/v1/alerts", params={"since": later}, headers=operator)).json() == []
+    naive = await client.get(
+        "/v1/alerts", params={"since": "2026-01-01T00:00:00"}, headers=operator
+    )
+    assert naive.status_code == 422
+
+
+async def test_ack_records_the_operator_once_and_unknown_alerts_are_404(client, service):
+    alert = make_alert("pcc-trebinje")
+    service.view("pcc-trebinje").apply_alert(alert, datetime.now(UTC))
+    operator = auth(service, Role.PCC_OPERATOR, pcc="pcc-trebinje")
+    response = await client.post(
+        f"/v1/alerts/{alert.id}/ack", json={"note": "on it"}, headers=operator
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "acknowledged"
+    again = await client.post(f"/v1/alerts/{alert.id}/ack", headers=operator)
+    assert again.status_code == 200
+    assert [a.action for a in service.sent] == ["acknowledge"]
+    assert (await client.post("/v1/alerts/nope/ack", headers=operator)).status_code == 404
+
+
+async def test_stream_refuses_a_bad_last_event_id(client, service):
+    operator = auth(service, Role.PCC_OPERATOR, pcc="pcc-trebinje")
+    response = await client.get("/v1/alerts/stream", headers={**operator, "Last-Event-ID": "seven"})
+    assert response.status_code == 400
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+def _cell(value: str, count: int | None) -> StatCell:
+    day = date(2026, 11, 20)
+    return StatCell(
+        key=f"day|{day}|persons|nationality|{value}",
+        period=Period.DAY,
+        window_start=day,
+        window_end=day + timedelta(days=1),
+        measure=Measure.PERSONS,
+        dimension=Dimension.NATIONALITY,
+        value=value,
+        count=count,
+        suppressed=count is None,
+        display="<5" if count is None else str(count),
+        updated_at=datetime.now(UTC),
+    )
+
+
+async def test_stats_as_json_and_csv_show_suppressed_cells_as_lt5(client, service):
+    service.stats.apply(_cell("AFG", 12))
+    service.stats.apply(_cell("SYR", None))
+    analyst = auth(service, Role.ANALYST, analyst="marri")
+    params = {"group_by": "nationality"}
+    body = (await client.get("/v1/stats", params=params, headers=analyst)).json()
+    assert [(c["value"], c["display"]) for c in body["cells"]] == [("AFG", "12"), ("SYR", "<5")]
+    response = await client.get("/v1/stats.csv", params=params, headers=analyst)
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["value"], r["count"], r["display"]) for r in rows] == [
+        ("AFG", "12", "12"),
+        ("SYR", "", "<5"),
+    ]
+    conflict = await client.get(
+        "/v1/stats", params={"nationality": "AFG", "participant": "RS"}, headers=analyst
+    )
+    assert conflict.status_code == 400
+
+
+# --- operations and pages --------------------------------------------------------------------
+
+
+async def test_health_readiness_metrics_and_the_front_door(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 503  # no broker at 127.0.0.1:1
+    assert ready.json()["checks"]["broker"].startswith("unreachable")
+    assert "wbx_http_requests_total" in (await client.get("/metrics")).text
+    home = await client.get("/")
+    assert (home.status_code, home.headers["location"]) == (307, "/docs")
