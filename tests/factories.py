@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.compose import compose_envelope
-from schemas.derived import Alert, AlertEvent, Provenance, SharedRecord, derived_id
+from schemas.derived import (
+    Alert,
+    AlertEvent,
+    Dimension,
+    Measure,
+    Period,
+    Provenance,
+    SharedRecord,
+    StatCell,
+    derived_id,
+)
 from schemas.keys import KeyEntry, new_key_pair
 from schemas.payloads import PAYLOAD_TYPES, payload_model
 from schemas.signing import sign_wire
@@ -99,9 +109,17 @@ def record(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def make_alert(pcc: str, severity: str = "high", section: str = "BA-ME") -> Alert:
-    """An alert record as the Route stage writes it, about an event a minute old."""
-    now = datetime.now(UTC)
+def make_alert(
+    pcc: str = "pcc-trebinje",
+    severity: str = "high",
+    section: str = "BA-ME",
+    *,
+    revision: int = 1,
+    alert_id: str | None = None,
+    now: datetime | None = None,
+) -> Alert:
+    """An alert record as the Route stage writes it (about an event at `now`, default now)."""
+    now = now or datetime.now(UTC)
     event = AlertEvent(
         event_id=str(uuid.uuid4()),
         source="urn:wbx:agency:BA-BP",
@@ -110,8 +128,8 @@ def make_alert(pcc: str, severity: str = "high", section: str = "BA-ME") -> Aler
         border_section=section,
     )
     return Alert(
-        id=derived_id("test-alert", str(uuid.uuid4())),
-        revision=1,
+        id=alert_id or derived_id("test-alert", str(uuid.uuid4())),
+        revision=revision,
         rule="protection_child_or_vot",
         severity=ImpactLevel(severity),
         border_section=section,
@@ -164,4 +182,23 @@ def shared_record(
             source=f"urn:wbx:agency:{agency}",
             digest="ab" * 32,
         ),
+    )
+
+
+def stat_cell(
+    day: date, value: str, count: int | None = 7, dimension: Dimension = Dimension.NATIONALITY
+) -> StatCell:
+    """A published day cell of persons (count None: suppressed, shown as "<5")."""
+    return StatCell(
+        key=f"day|{day}|persons|{dimension.value}|{value}",
+        period=Period.DAY,
+        window_start=day,
+        window_end=day + timedelta(days=1),
+        measure=Measure.PERSONS,
+        dimension=dimension,
+        value=value,
+        count=count,
+        suppressed=count is None,
+        display="<5" if count is None else str(count),
+        updated_at=datetime.now(UTC),
     )

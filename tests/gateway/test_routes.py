@@ -20,10 +20,12 @@ from gateway.api.main import create_app
 from gateway.auth import Role
 from gateway.service import GatewayService
 from gateway.settings import GatewaySettings
-from schemas.derived import AlertAction, Dimension, Measure, Period, StatCell
+from schemas.derived import AlertAction
 from schemas.keys import KeyRegistry
 from schemas.settings import ContractSettings, KafkaSettings
-from tests.factories import agency_key, envelope, make_alert, signed
+from tests.factories import agency_key, envelope, make_alert, signed, stat_cell
+
+DAY = date(2026, 11, 20)
 
 
 class RecordingService(GatewayService):
@@ -155,26 +157,9 @@ async def test_stream_refuses_a_bad_last_event_id(client, service):
 # --- statistics ------------------------------------------------------------------------------
 
 
-def _cell(value: str, count: int | None) -> StatCell:
-    day = date(2026, 11, 20)
-    return StatCell(
-        key=f"day|{day}|persons|nationality|{value}",
-        period=Period.DAY,
-        window_start=day,
-        window_end=day + timedelta(days=1),
-        measure=Measure.PERSONS,
-        dimension=Dimension.NATIONALITY,
-        value=value,
-        count=count,
-        suppressed=count is None,
-        display="<5" if count is None else str(count),
-        updated_at=datetime.now(UTC),
-    )
-
-
 async def test_stats_as_json_and_csv_show_suppressed_cells_as_lt5(client, service):
-    service.stats.apply(_cell("AFG", 12))
-    service.stats.apply(_cell("SYR", None))
+    service.stats.apply(stat_cell(DAY, "AFG", 12))
+    service.stats.apply(stat_cell(DAY, "SYR", None))
     analyst = auth(service, Role.ANALYST, analyst="marri")
     params = {"group_by": "nationality"}
     body = (await client.get("/v1/stats", params=params, headers=analyst)).json()

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from gateway.views import PccAlerts, StatsView, escalation_for
-from schemas.derived import Alert, AlertAction, AlertEvent, Dimension, Measure, Period, StatCell
+from schemas.derived import Alert, AlertAction, Dimension, Measure, Period
 from schemas.vocab import ImpactLevel
+from tests.factories import make_alert, stat_cell
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 LIMITS = {ImpactLevel.HIGH: timedelta(minutes=10), ImpactLevel.CRITICAL: timedelta(minutes=2)}
 
 
 def alert(severity: str = "high", revision: int = 1, alert_id: str | None = None) -> Alert:
-    event = AlertEvent(
-        event_id=str(uuid.uuid4()),
-        source="urn:wbx:agency:BA-BP",
-        type="wbx.border_incident.death_or_missing_person",
-        time=NOW,
-        border_section="BA-ME",
-    )
-    return Alert(
-        id=alert_id or str(uuid.uuid4()),
-        revision=revision,
-        rule="death_or_missing",
-        severity=severity,
-        border_section="BA-ME",
-        pcc="pcc-trebinje",
-        time=NOW,
-        raised_at=NOW,
-        title="t",
-        handling="H2",
-        retain_until=NOW + timedelta(days=1),
-        events=[event],
-    )
+    return make_alert(severity=severity, revision=revision, alert_id=alert_id, now=NOW)
 
 
 def ack(alert_id: str, action: str = "acknowledge", at: datetime = NOW) -> AlertAction:
@@ -68,27 +48,11 @@ def test_view_is_bounded_and_forgets_the_actions_of_evicted_alerts():
     assert len(view.actions) == 3
 
 
-def _cell(day: date, value: str) -> StatCell:
-    return StatCell(
-        key=f"day|{day}|persons|nationality|{value}",
-        period=Period.DAY,
-        window_start=day,
-        window_end=day + timedelta(days=1),
-        measure=Measure.PERSONS,
-        dimension=Dimension.NATIONALITY,
-        value=value,
-        count=7,
-        suppressed=False,
-        display="7",
-        updated_at=NOW,
-    )
-
-
 def test_stats_view_is_bounded_and_keeps_the_newest_windows():
     view = StatsView(capacity=100)
     first = date(2026, 1, 1)
     for offset in range(1_000):
-        view.apply(_cell(first + timedelta(days=offset), "AFG"))
+        view.apply(stat_cell(first + timedelta(days=offset), "AFG"))
         assert len(view.cells) <= 100
     kept = sorted(c.window_start for c in view.cells.values())
     assert kept[-1] == first + timedelta(days=999)
@@ -136,22 +100,8 @@ def test_stream_backlog_resumes_after_a_given_id():
 
 def test_stats_query_filters_by_breakdown_values_and_dates():
     view = StatsView()
-    for day, value, count in ((date(2026, 11, 1), "AFG", 7), (date(2026, 11, 2), "SYR", None)):
-        view.apply(
-            StatCell(
-                key=f"day|{day}|persons|nationality|{value}",
-                period=Period.DAY,
-                window_start=day,
-                window_end=day + timedelta(days=1),
-                measure=Measure.PERSONS,
-                dimension=Dimension.NATIONALITY,
-                value=value,
-                count=count,
-                suppressed=count is None,
-                display=str(count) if count else "<5",
-                updated_at=NOW,
-            )
-        )
+    view.apply(stat_cell(date(2026, 11, 1), "AFG", 7))
+    view.apply(stat_cell(date(2026, 11, 2), "SYR", None))
     rows = view.query(Period.DAY, Measure.PERSONS, Dimension.NATIONALITY)
     assert [r.value for r in rows] == ["AFG", "SYR"]
     assert [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 
 from schemas.envelope import agency_of, source_of
 from schemas.errors import WbxError
-from schemas.keys import KeyRegistry, new_key_pair, write_private_key
+from schemas.keys import KeyEntry, KeyRegistry, new_key_pair, write_private_key
 from schemas.settings import ContractSettings
 
 _registry_option = click.option(
@@ -72,18 +73,24 @@ def new_key(
         click.echo(pem.decode("ascii"), nl=False)
 
 
+def _change_key(registry: Path | None, change: Callable[[KeyRegistry], KeyEntry]) -> KeyEntry:
+    """Apply one change to the registry file and save it; errors become CLI errors."""
+    path = registry or ContractSettings().key_registry
+    try:
+        keys = KeyRegistry.load(path)
+        entry = change(keys)
+        keys.save(path)
+    except WbxError as exc:
+        raise click.ClickException(str(exc)) from None
+    return entry
+
+
 @command.command("revoke")
 @click.argument("kid")
 @_registry_option
 def revoke_key(kid: str, registry: Path | None) -> None:
     """Revoke a key: nothing it signed verifies any more (use after a compromise)."""
-    path = registry or ContractSettings().key_registry
-    try:
-        keys = KeyRegistry.load(path)
-        entry = keys.revoke(kid)
-        keys.save(path)
-    except WbxError as exc:
-        raise click.ClickException(str(exc)) from None
+    entry = _change_key(registry, lambda keys: keys.revoke(kid))
     click.echo(f"revoked {entry.kid} of {entry.agency} at {entry.revoked_at}")
 
 
@@ -92,13 +99,7 @@ def revoke_key(kid: str, registry: Path | None) -> None:
 @_registry_option
 def retire_key(kid: str, registry: Path | None) -> None:
     """End a key's validity now: it still verifies events dated before now."""
-    path = registry or ContractSettings().key_registry
-    try:
-        keys = KeyRegistry.load(path)
-        entry = keys.retire(kid)
-        keys.save(path)
-    except WbxError as exc:
-        raise click.ClickException(str(exc)) from None
+    entry = _change_key(registry, lambda keys: keys.retire(kid))
     click.echo(f"retired {entry.kid} of {entry.agency} from {entry.valid_until}")
 
 

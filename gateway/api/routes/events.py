@@ -86,17 +86,7 @@ async def create_events(
     return IngestOut(
         accepted=accepted,
         rejected=len(results) - accepted,
-        results=[_result(r) for r in results],
-    )
-
-
-def _result(result: Any) -> EventResult:
-    return EventResult(
-        index=result.index,
-        id=result.id,
-        status=result.status,
-        reason=result.reason,
-        detail=result.detail,
+        results=[EventResult.model_validate(r, from_attributes=True) for r in results],
     )
 
 
