@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,12 +10,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas.compose import compose_envelope
 from schemas.keys import KeyEntry, KeyRegistry, new_key_pair
-from schemas.payloads import payload_model
 from schemas.settings import KafkaSettings
-from schemas.signing import sign_wire
 from schemas.topics import load_topic_plan
+from tests.factories import envelope, record, signed
 from tests.integration.kafka_io import WorkerProcess
 from wbx.broker import EmbeddedBroker
 from wbx.topics import apply_topics
@@ -72,16 +68,15 @@ class Stack:
         key_of: str | None = None,
     ) -> bytes:
         """A signed envelope (record value) of `kind` with `data`, by `agency`."""
-        payload = payload_model(kind).model_validate(data)
-        body = compose_envelope(
-            payload,
+        obj = envelope(
+            kind,
+            data,
             agency,
-            event_id=event_id or str(uuid.uuid4()),
             time=time or datetime.now(UTC) - timedelta(minutes=1),
+            event_id=event_id,
             overrides=overrides,
         )
-        private, entry = self.keys[key_of or agency]
-        return json.dumps(sign_wire(body.to_wire(), private, entry.kid)).encode()
+        return record(signed(obj, self.keys[key_of or agency]))
 
 
 def start_stack(tmp: Path, extra_keys: dict[str, KeyEntry] | None = None) -> Stack:

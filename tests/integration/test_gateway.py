@@ -178,7 +178,8 @@ async def test_publisher_of_al_bp_cannot_publish_an_rs_bp_event(gw, stack):
 
 async def test_ingest_reports_each_event_and_a_replayed_request_is_harmless(gw, stack):
     good = stack.signed("death_or_missing_person", {"border_section": "MK-RS", "count": 1}, "BA-BP")
-    bad = good.replace(b'"count": 1', b'"count": 9')
+    bad = good.replace(b'"count":1', b'"count":9')
+    assert bad != good
     body = b"[" + good + b"," + bad + b"]"
     headers = {**gw.auth(Role.PUBLISHER, agency="BA-BP"), "content-type": "application/json"}
     async with httpx.AsyncClient(base_url=gw.base) as client:

@@ -207,7 +207,8 @@ async def test_every_reason_code_ends_in_quarantine(stack: Stack):
     )
     unknown_key = json.dumps(sign_wire(unknown, stranger, "BA-BP.000000000000")).encode()
     tampered = stack.signed("death_or_missing_person", death, event_id=ids["bad_signature"])
-    tampered = tampered.replace(b'"count": 1', b'"count": 2')
+    tampered, untouched = tampered.replace(b'"count":1', b'"count":2'), tampered
+    assert tampered != untouched
     records = [
         b"{not json",
         schema_invalid,

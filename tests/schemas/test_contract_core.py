@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.canonical import canonical_json
-from schemas.compose import compose_envelope
 from schemas.envelope import CONTENT_TYPE, Envelope
 from schemas.keys import KeyRegistry, new_key_pair
-from schemas.payloads import PAYLOADS_BY_KIND, payload_model
+from schemas.payloads import PAYLOADS_BY_KIND
 from schemas.reference import load_reference
 from schemas.settings import ContractSettings
 from schemas.signing import sign_wire
 from schemas.verification import Reason, Verifier
+from tests.factories import envelope, signed
 from tests.integration.test_pipeline import EVERY_TYPE
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -48,12 +47,10 @@ def _signed(
     overrides=None,
     key_of=None,
 ):
-    payload = payload_model(kind).model_validate(data or {"border_section": "MK-RS", "count": 1})
-    body = compose_envelope(
-        payload, agency, event_id=str(uuid.uuid4()), time=time, overrides=overrides
+    data = data or {"border_section": "MK-RS", "count": 1}
+    return signed(
+        envelope(kind, data, agency, time=time, overrides=overrides), keys[key_of or agency]
     )
-    private, entry = keys[key_of or agency]
-    return sign_wire(body.to_wire(), private, entry.kid)
 
 
 # --- RFC 8785 vectors (RFC 8785 section 3.2.2 example and appendix B numbers) --------------
