@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from producers.publisher import encode_record
 from schemas.compose import compose_envelope
 from schemas.keys import KeyRegistry, key_id, load_private_key, new_key_pair, write_private_key
+from schemas.payloads import border_incident as bi
+from schemas.payloads import mixed_movement as mm
 from schemas.payloads import payload_model
 from schemas.signing import sign_wire
 
@@ -48,19 +50,19 @@ SECTIONS = {
     "RS": (("MK-RS", 5), ("HU-RS", 5), ("HR-RS", 3), ("BA-RS", 3), ("BG-RS", 2), ("ME-RS", 1)),
 }
 KINDS = (
-    ("apprehension", 45),
-    ("irregular_crossing_attempt", 15),
-    ("asylum_intention", 10),
-    ("vulnerability_identified", 5),
-    ("referral", 5),
-    ("migrant_smuggling", 5),
-    ("reception_status", 4),
-    ("return", 3),
-    ("document_fraud", 3),
-    ("violence_or_injury", 2),
-    ("trafficking_indicators", 1),
-    ("protection_concern", 1),
-    ("death_or_missing_person", 1),
+    (mm.Apprehension.kind, 45),
+    (bi.IrregularCrossingAttempt.kind, 15),
+    (mm.AsylumIntention.kind, 10),
+    (mm.VulnerabilityIdentified.kind, 5),
+    (mm.Referral.kind, 5),
+    (bi.MigrantSmuggling.kind, 5),
+    (mm.ReceptionStatus.kind, 4),
+    (mm.Return.kind, 3),
+    (bi.DocumentFraud.kind, 3),
+    (bi.ViolenceOrInjury.kind, 2),
+    (bi.TraffickingIndicators.kind, 1),
+    (bi.ProtectionConcern.kind, 1),
+    (bi.DeathOrMissingPerson.kind, 1),
 )
 NATIONALITIES = (
     ("AFG", 25),
@@ -162,7 +164,7 @@ class Simulator:
             if self.clock > self.surge[1]:
                 self.surge = None
             elif self.rng.random() < 0.5:
-                kind, section = "apprehension", self.surge[0]
+                kind, section = mm.Apprehension.kind, self.surge[0]
                 agency = "RS-BP" if section in dict(SECTIONS["RS"]) else agency
         data = self._payload(kind, section, participant)
         model = payload_model(kind)
@@ -235,7 +237,7 @@ class Simulator:
     def _payload(self, kind: str, section: str, participant: str) -> dict[str, Any]:
         rng = self.rng
         base: dict[str, Any] = {"border_section": section}
-        if kind == "apprehension":
+        if kind == mm.Apprehension.kind:
             persons = self._group(participant)
             return {
                 **base,
@@ -243,28 +245,28 @@ class Simulator:
                 "group_size": len(persons),
                 "persons": persons,
             }
-        if kind == "irregular_crossing_attempt":
+        if kind == bi.IrregularCrossingAttempt.kind:
             return {
                 **base,
                 "direction": "entry",
                 "group_size": min(80, int(rng.paretovariate(1.2)) + 1),
                 "prevented": rng.random() < 0.6,
             }
-        if kind in ("asylum_intention", "asylum_application"):
+        if kind in (mm.AsylumIntention.kind, "asylum_application"):
             return {**base, "persons": [self._person() for _ in range(rng.randint(1, 4))]}
-        if kind == "vulnerability_identified":
+        if kind == mm.VulnerabilityIdentified.kind:
             person = self._person(child_rate=0.6)
             person["vulnerabilities"] = person.get("vulnerabilities") or [
                 rng.choice(("vot", "disability", "woman_at_risk"))
             ]
             return {**base, "person": person}
-        if kind == "referral":
+        if kind == mm.Referral.kind:
             return {
                 **base,
                 "person": self._person(),
                 "target": rng.choice(("asylum_procedure", "reception_centre", "child_protection")),
             }
-        if kind == "reception_status":
+        if kind == mm.ReceptionStatus.kind:
             capacity = rng.choice((120, 250, 400))
             return {
                 **base,
@@ -272,14 +274,14 @@ class Simulator:
                 "capacity": capacity,
                 "occupancy": rng.randint(capacity // 3, capacity),
             }
-        if kind == "return":
+        if kind == mm.Return.kind:
             return {
                 **base,
                 "return_kind": rng.choice(("assisted_voluntary_return", "readmission")),
                 "destination": _pick(rng, NATIONALITIES),
                 "persons": [self._person()],
             }
-        if kind == "migrant_smuggling":
+        if kind == bi.MigrantSmuggling.kind:
             return {
                 **base,
                 "persons_smuggled": rng.randint(3, 40),
@@ -287,17 +289,17 @@ class Simulator:
                 "vehicle_plate": f"{section[:2]}{rng.randint(100, 999)}{rng.choice('ABCKM')}K",
                 "heading_to": rng.choice(("HU", "HR", "RS", "BA")),
             }
-        if kind == "document_fraud":
+        if kind == bi.DocumentFraud.kind:
             return {
                 **base,
                 "document_type": "passport",
                 "fraud_type": rng.choice(("forged", "impostor")),
                 "document_number": f"X{rng.randint(100000, 999999)}",
             }
-        if kind == "violence_or_injury":
+        if kind == bi.ViolenceOrInjury.kind:
             return {**base, "injured": rng.randint(1, 3), "cause": "accident"}
-        if kind == "trafficking_indicators":
+        if kind == bi.TraffickingIndicators.kind:
             return {**base, "indicators": ["forced_labour"], "persons": [self._person(0.3)]}
-        if kind == "protection_concern":
+        if kind == bi.ProtectionConcern.kind:
             return {**base, "concern": "pushback"}
         return {**base, "count": 1, "status": rng.choice(("dead", "missing"))}

@@ -65,13 +65,15 @@ def describe_validation(
     root: str = "<root>",
     show_input: bool = False,
 ) -> str:
-    """One line naming each invalid field by its path (`root` for the whole) and what is wrong.
+    """One line naming each invalid field by its path (`root` for the whole) and what is wrong."""
+    return join_items(validation_items(exc.errors(), prefix, show_input=show_input), root)
 
-    A message that already names its own path (a nested model's problems, re-raised by a
-    validator) is kept as it is.
-    """
+
+def join_items(items: Iterable[tuple[str, str]], root: str = "<root>") -> str:
+    """`path: problem; path: problem`. A message that already names its own path (a nested
+    model's problems, re-raised by a validator) is kept as it is."""
     parts = []
-    for where, message in validation_items(exc.errors(), prefix, show_input=show_input):
+    for where, message in items:
         nested = message.split(":", 1)[0]
         if nested and " " not in nested and "." in nested:
             parts.append(message)

@@ -10,7 +10,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from schemas.config_files import read_toml
-from schemas.errors import ConfigurationError
+from schemas.errors import ConfigurationError, join_items, validation_items
 
 INGEST = "wbx.ingest.v1"
 QUARANTINE = "wbx.quarantine.v1"
@@ -79,18 +79,13 @@ def _entry_label(raw: Any, index: int) -> str:
 
 
 def _validation_message(raw: Any, exc: ValidationError) -> str:
-    problems = []
+    errors = []
     for error in exc.errors():
-        loc = list(error["loc"])
-        where = "<file>"
+        loc = tuple(error["loc"])
         if len(loc) >= 2 and loc[0] == "topics" and isinstance(loc[1], int):
-            where = _entry_label(raw, loc[1])
-            if len(loc) > 2:
-                where += "." + ".".join(str(p) for p in loc[2:])
-        elif loc:
-            where = ".".join(str(p) for p in loc)
-        problems.append(f"{where}: {error['msg']}")
-    return "; ".join(problems)
+            loc = (_entry_label(raw, loc[1]), *loc[2:])
+        errors.append({**error, "loc": loc})
+    return join_items(validation_items(errors), root="<file>")
 
 
 class _PlanFile(BaseModel):

@@ -125,7 +125,7 @@ def test_plan_declaring_a_topic_twice_is_rejected(tmp_path: Path) -> None:
         ("cleanup_policy", "shred", r"\.cleanup_policy: Input should be 'delete' or 'compact'"),
         ("retention_days", 7, r"\.retention_days: Extra inputs are not permitted"),
         ("writers", [], r"\.writers: List should have at least 1 item"),
-        ("name", "wbx.verified.{pcc}.v1", r": Value error, '\{pcc\}' in a name needs per_pcc"),
+        ("name", "wbx.verified.{pcc}.v1", r": '\{pcc\}' in a name needs per_pcc"),
     ],
 )
 def test_bad_field_names_the_file_and_the_entry(
