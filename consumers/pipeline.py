@@ -205,7 +205,9 @@ def install_agents(
                 result = regional.apply(record, now)
             except Exception as exc:  # unreadable or unexpected: quarantined, never a crash
                 if not isinstance(exc, ValidationError):
-                    logger.exception("aggregating the shared record at offset %s failed", message)
+                    logger.exception(
+                        "aggregating the shared record at offset %d failed", message.offset
+                    )
                 position = Position(message.topic, message.partition, message.offset)
                 reason = "malformed" if isinstance(exc, ValidationError) else UNPROCESSABLE
                 detail = f"{type(exc).__name__}: {exc}"

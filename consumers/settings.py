@@ -41,9 +41,10 @@ class WorkerSettings(BaseSettings):
         default=timedelta(days=7), description="how late an event may still update its window"
     )
     state_horizon: timedelta = Field(
-        default=timedelta(days=8),
+        default=timedelta(days=31),
         description="how long hop 2 remembers the events it applied and the alerts it sent, "
-        "in event time; at least stats_lateness and the longest alert-rule window",
+        "in event time; at least stats_lateness, and by default the maximum event age, so "
+        "that every event the contract accepts still reaches the alert rules exactly once",
     )
     stats_flush_interval: float = Field(default=1.0, gt=0)
     max_record_bytes: int = Field(default=1_048_576, gt=0)

@@ -11,6 +11,7 @@ import pytest
 from consumers.aggregate import StatsState
 from consumers.route import Router
 from consumers.rules import load_rules
+from consumers.settings import WorkerSettings
 from consumers.state import EXPIRE_EVERY, Applied, Horizon, RegionalState
 from schemas.derived import Dimension, Measure, Period, Provenance, SharedRecord
 from schemas.reference import load_reference
@@ -199,3 +200,13 @@ def test_a_million_shared_records_keep_every_structure_under_its_bound():
     assert sent > 1_000 and peaks["rule:surge"] > 0 and peaks["rule:secondary_movement"] > 0
     # The bounds are reached, not vacuous: state holds about a horizon's worth of events.
     assert peaks["counted"] >= per_day * HORIZON.days * 0.9
+
+
+def test_with_the_default_horizon_every_event_the_contract_accepts_reaches_the_rules():
+    horizon = WorkerSettings().state_horizon
+    assert horizon >= ContractSettings().max_event_age
+    state = RegionalState(StatsState(lateness=LATENESS), Router(RULES, REFERENCE), horizon)
+    death = shared_record("death_or_missing_person", {"count": 1}, time=NOW - timedelta(days=29))
+    result = state.apply(death, NOW)
+    assert result.outcome is Applied.LATE  # too late for the statistics, not for the PCC
+    assert [a.rule for a in result.alerts] == ["death_or_missing"]
