@@ -202,3 +202,139 @@ def stat_cell(
         display="<5" if count is None else str(count),
         updated_at=datetime.now(UTC),
     )
+
+
+# --- canaries: personal data that must never leave the originating agency's view -----------
+
+CANARY = "ZQXCANARY"
+CANARY_BIRTH = "1990-07-13"  # 36 on 2026-11-20
+CANARY_LAT, CANARY_LON = 42.987654, 18.123456
+
+
+def canary_person(tag: str, **extra: Any) -> dict[str, Any]:
+    """A person whose every personal field holds a canary tagged `tag`."""
+    return {
+        "nationality": "AFG",
+        "sex": "male",
+        "birth_date": CANARY_BIRTH,
+        "name": f"{CANARY}-NAME-{tag}",
+        "document_number": f"{CANARY}-DOC-{tag}",
+        "biometric_ref": f"{CANARY}-BIO-{tag}",
+        "phone": f"+381 {CANARY} {tag}",
+        "vulnerabilities": ["disability"],
+        **extra,
+    }
+
+
+LOCATION = {"lat": CANARY_LAT, "lon": CANARY_LON}
+NOTES = f"{CANARY}-NOTES free text about the group"
+
+# Every personal field of every type holds a canary (checked by the coverage test below).
+EVERY_TYPE: dict[str, dict[str, Any]] = {
+    "apprehension": {
+        "border_section": "MK-RS",
+        "direction": "entry",
+        "group_size": 3,
+        "location": LOCATION,
+        "persons": [canary_person("1"), canary_person("2", age_band="18-34")],
+        "notes": NOTES,
+    },
+    "asylum_intention": {
+        "border_section": "BA-ME",
+        "persons": [canary_person("3")],
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "asylum_application": {
+        "border_section": "AL-ME",
+        "persons": [canary_person("4", age_band="35-64")],
+        "case_reference": f"{CANARY}-CASE",
+        "notes": NOTES,
+    },
+    "vulnerability_identified": {
+        "border_section": "MK-RS",
+        "person": canary_person("5", age_band="14-17", vulnerabilities=["uam"]),
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "referral": {
+        "border_section": "BA-ME",
+        "person": canary_person("6", age_band="35-64"),
+        "target": "child_protection",
+        "notes": NOTES,
+    },
+    "reception_status": {
+        "border_section": "MK-RS",
+        "centre_id": "MK-VINOJUG",
+        "capacity": 300,
+        "occupancy": 120,
+    },
+    "return": {
+        "border_section": "AL-ME",
+        "return_kind": "readmission",
+        "destination": "AFG",
+        "persons": [canary_person("7", age_band="35-64")],
+        "notes": NOTES,
+    },
+    "irregular_crossing_attempt": {
+        "border_section": "BA-ME",
+        "direction": "exit",
+        "group_size": 4,
+        "prevented": True,
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "migrant_smuggling": {
+        "border_section": "MK-RS",
+        "persons_smuggled": 5,
+        "facilitators": [canary_person("8", age_band="35-64")],
+        "vehicle_plate": f"{CANARY}-PL",
+        "heading_to": "RS",
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "trafficking_indicators": {
+        "border_section": "AL-ME",
+        "indicators": ["forced_labour"],
+        "persons": [canary_person("9", age_band="35-64")],
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "document_fraud": {
+        "border_section": "BA-ME",
+        "document_type": "passport",
+        "fraud_type": "forged",
+        "document_number": f"{CANARY}-FRAUDDOC",
+        "person": canary_person("10", age_band="35-64"),
+        "notes": NOTES,
+    },
+    "violence_or_injury": {
+        "border_section": "MK-RS",
+        "injured": 1,
+        "persons": [canary_person("11", age_band="35-64")],
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "death_or_missing_person": {
+        "border_section": "AL-ME",
+        "count": 1,
+        "location": LOCATION,
+        "notes": NOTES,
+    },
+    "protection_concern": {
+        "border_section": "BA-ME",
+        "concern": "pushback",
+        "persons": [canary_person("12", age_band="35-64")],
+        "notes": NOTES,
+    },
+}
+CANARIES = sorted(
+    {
+        *(f"{CANARY}-{part}-{n}" for part in ("NAME", "DOC", "BIO") for n in range(1, 13)),
+        *(f"+381 {CANARY} {n}" for n in range(1, 13)),
+        f"{CANARY}-CASE",
+        f"{CANARY}-PL",
+        f"{CANARY}-FRAUDDOC",
+        NOTES,
+    }
+)

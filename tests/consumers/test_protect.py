@@ -25,15 +25,20 @@ from schemas.reference import load_reference
 from schemas.settings import INFRA_DIR
 from schemas.signing import sign_envelope
 from schemas.vocab import AgeBand
+from tests.factories import (
+    CANARIES,
+    CANARY,
+    EVERY_TYPE,
+)
+from tests.factories import CANARY_BIRTH as BIRTH
+from tests.factories import CANARY_LAT as LAT
+from tests.factories import CANARY_LON as LON
 
 EVENT_TIME = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 NOW = EVENT_TIME + timedelta(minutes=5)
 RETAIN_UNTIL = EVENT_TIME + timedelta(days=180)
 DIGEST = "ab" * 32
 SECRET = b"regional-secret-for-tests-0001"
-CANARY = "ZQXCANARY"
-BIRTH = "1990-07-13"  # 36 on the event date
-LAT, LON = 42.987654, 18.123456
 SECTIONS = ("MK-RS", "BA-ME", "AL-ME")
 
 POLICY = load_policy(INFRA_DIR / "policy.toml")
@@ -41,132 +46,6 @@ PSN = Pseudonymiser(SECRET, "k2026")
 KEYS = {agency: new_key_pair(agency) for agency in ("RS-BP", "BA-BP", "ME-BP", "MK-BP")}
 
 
-def _person(tag: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "nationality": "AFG",
-        "sex": "male",
-        "birth_date": BIRTH,
-        "name": f"{CANARY}-NAME-{tag}",
-        "document_number": f"{CANARY}-DOC-{tag}",
-        "biometric_ref": f"{CANARY}-BIO-{tag}",
-        "phone": f"+381 {CANARY} {tag}",
-        "vulnerabilities": ["disability"],
-        **extra,
-    }
-
-
-LOCATION = {"lat": LAT, "lon": LON}
-NOTES = f"{CANARY}-NOTES free text about the group"
-
-# Every personal field of every type holds a canary (checked by the coverage test below).
-EVERY_TYPE: dict[str, dict[str, Any]] = {
-    "apprehension": {
-        "border_section": "MK-RS",
-        "direction": "entry",
-        "group_size": 3,
-        "location": LOCATION,
-        "persons": [_person("1"), _person("2", age_band="18-34")],
-        "notes": NOTES,
-    },
-    "asylum_intention": {
-        "border_section": "BA-ME",
-        "persons": [_person("3")],
-        "location": LOCATION,
-        "notes": NOTES,
-    },
-    "asylum_application": {
-        "border_section": "AL-ME",
-        "persons": [_person("4", age_band="35-64")],
-        "case_reference": f"{CANARY}-CASE",
-        "notes": NOTES,
-    },
-    "vulnerability_identified": {
-        "border_section": "MK-RS",
-        "person": _person("5", age_band="14-17", vulnerabilities=["uam"]),
-        "location": LOCATION,
-        "notes": NOTES,
-    },
-    "referral": {
-        "border_section": "BA-ME",
-        "person": _person("6", age_band="35-64"),
-        "target": "child_protection",
-        "notes": NOTES,
-    },
-    "reception_status": {
-        "border_section": "MK-RS",
-        "centre_id": "MK-VINOJUG",
-        "capacity": 300,
-        "occupancy": 120,
-    },
-    "return": {
-        "border_section": "AL-ME",
-        "return_kind": "readmission",
-        "destination": "AFG",
-        "persons": [_person("7", age_band="35-64")],
-        "notes": NOTES,
-    },
-    "irregular_crossing_attempt": {
-        "border_section": "BA-ME",
-        "direction": "exit",
-        "group_size": 4,
-        "prevented": True,
-        "location": LOCATION,
-        "notes": NOTES,
-    },
-    "migrant_smuggling": {
-        "border_section": "MK-RS",
-        "persons_smuggled": 5,
-        "facilitators": [_person("8", age_band="35-64")],
-        "vehicle_plate": f"{CANARY}-PL",
-        "heading_to": "RS",
-        "location": LOCATION,
-        "notes": NOTES,
-    },
-    "trafficking_indicators": {
-        "border_section": "AL-ME",
-        "indicators": ["forced_labour"],
-        "persons": [_person("9", age_band="35-64")],
-        "location": LOCATION,
-        "notes": NOTES,
-    },
-    "document_fraud": {
-        "border_section": "BA-ME",
-        "document_type": "passport",
-        "fraud_type": "forged",
-        "document_number": f"{CANARY}-FRAUDDOC",
-        "person": _person("10", age_band="35-64"),
-        "notes": NOTES,
-    },
-    "violence_or_injury": {
-        "border_section": "MK-RS",
-        "injured": 1,
-        "persons": [_person("11", age_band="35-64")],
-        "location": LOCATION,
-        "notes": NOTES,
-    },
-    "death_or_missing_person": {
-        "border_section": "AL-ME",
-        "count": 1,
-        "location": LOCATION,
-        "notes": NOTES,
-    },
-    "protection_concern": {
-        "border_section": "BA-ME",
-        "concern": "pushback",
-        "persons": [_person("12", age_band="35-64")],
-        "notes": NOTES,
-    },
-}
-CANARIES = sorted(
-    {
-        *(f"{CANARY}-{part}-{n}" for part in ("NAME", "DOC", "BIO") for n in range(1, 13)),
-        *(f"+381 {CANARY} {n}" for n in range(1, 13)),
-        f"{CANARY}-CASE",
-        f"{CANARY}-PL",
-        f"{CANARY}-FRAUDDOC",
-        NOTES,
-    }
-)
 FORBIDDEN = [
     CANARY,
     *CANARIES,
