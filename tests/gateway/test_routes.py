@@ -10,48 +10,17 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import httpx
-import pytest
 import pytest_asyncio
 
 from gateway.api.main import create_app
 from gateway.auth import Role
 from gateway.service import GatewayService
-from gateway.settings import GatewaySettings
-from schemas.derived import AlertAction
-from schemas.keys import KeyRegistry
-from schemas.settings import ContractSettings, KafkaSettings
 from tests.factories import agency_key, envelope, make_alert, signed, stat_cell
+from tests.gateway.conftest import RecordingService
 
 DAY = date(2026, 11, 20)
-
-
-class RecordingService(GatewayService):
-    """The gateway service with its Kafka write replaced by a list."""
-
-    sent: list[AlertAction]
-
-    async def _send_action(self, action: AlertAction) -> None:
-        self.sent.append(action)
-
-
-@pytest.fixture
-def key():
-    return agency_key("RS-BP", datetime.now(UTC) - timedelta(days=365))
-
-
-@pytest.fixture
-def service(tmp_path: Path, key) -> RecordingService:
-    KeyRegistry([key[1]]).save(tmp_path / "keys.json")
-    service = RecordingService(
-        GatewaySettings(token_key_file=tmp_path / "token.pem", outbox_dir=tmp_path / "outbox"),
-        KafkaSettings(bootstrap="127.0.0.1:1", idempotence=False),
-        ContractSettings(key_registry=tmp_path / "keys.json"),
-    )
-    service.sent = []
-    return service
 
 
 @pytest_asyncio.fixture
