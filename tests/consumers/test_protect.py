@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 import schemas.payloads as payloads_module
 from consumers.protect import Action, Policy, Protected, age_band, load_policy, protect
 from consumers.pseudonyms import Pseudonymiser, normalise
-from schemas.compose import compose_envelope, envelope_from_object
+from schemas.compose import compose_envelope
 from schemas.derived import derived_id
 from schemas.envelope import Envelope
 from schemas.errors import ConfigurationError
@@ -29,6 +29,8 @@ from tests.factories import (
     CANARIES,
     CANARY,
     EVERY_TYPE,
+    envelope,
+    signed,
 )
 from tests.factories import CANARY_BIRTH as BIRTH
 from tests.factories import CANARY_LAT as LAT
@@ -62,17 +64,16 @@ FORBIDDEN = [
 def _signed(
     payload: dict[str, Any], kind: str, agency: str = "RS-BP", **attributes: Any
 ) -> Envelope:
-    obj = {
-        "type": kind,
-        **payload,
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{kind}|{agency}|{sorted(attributes)}")),
-        "time": EVENT_TIME.isoformat(),
+    obj = envelope(
+        kind,
+        payload,
+        agency,
+        time=EVENT_TIME,
+        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{kind}|{agency}|{sorted(attributes)}")),
         # Explicit, or compose would count the sender's deadline from the wall clock.
-        "wbxretainuntil": RETAIN_UNTIL.isoformat(),
-        **attributes,
-    }
-    private, entry = KEYS[agency]
-    return sign_envelope(envelope_from_object(obj, agency), private, entry.kid)
+        overrides={"wbxretainuntil": RETAIN_UNTIL, **attributes},
+    )
+    return Envelope.model_validate(signed(obj, KEYS[agency]))
 
 
 def _protect(envelope: Envelope, view: str = "pcc_operator", **kwargs: Any) -> Protected:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,9 +29,7 @@ from consumers.verify import (
     receipt_time,
     verify_record,
 )
-from schemas.compose import envelope_from_object
 from schemas.keys import KeyRegistry, new_key_pair
-from schemas.signing import sign_envelope
 from schemas.verification import Reason, Verifier
 from tests.factories import NOW, envelope, record, signed
 from tests.factories import agency_key as new_agency_key
@@ -51,16 +48,7 @@ def verifier(agency_key):
 
 
 def _signed(agency_key, event_id: str | None = None) -> bytes:
-    private, entry = agency_key
-    obj = {
-        "type": "death_or_missing_person",
-        "border_section": "BA-ME",
-        "count": 1,
-        "time": (NOW - timedelta(hours=1)).isoformat(),
-        "id": event_id or str(uuid.uuid4()),
-    }
-    body = envelope_from_object(obj, "RS-BP")
-    return json.dumps(sign_envelope(body, private, entry.kid).to_wire()).encode()
+    return record(signed(envelope(event_id=event_id), agency_key))
 
 
 def _run(raw, verifier, guard=None, offset=0, max_bytes=100_000, key=None):
@@ -101,7 +89,8 @@ def test_oversize_record_is_quarantined_not_parsed(agency_key, verifier):
 
 
 def test_tampered_record_quarantine_names_event_when_schema_parses(agency_key, verifier):
-    raw = _signed(agency_key).replace(b'"count": 1', b'"count": 2')
+    raw = _signed(agency_key).replace(b'"count":1', b'"count":2')
+    assert b'"count":2' in raw
     outcome = _run(raw, verifier, ReplayGuard({}, timedelta(days=31)))
     assert isinstance(outcome, Rejected)
     assert outcome.record.reason == "bad_signature"
