@@ -1,8 +1,8 @@
 """Verify stage: turn a raw ingest record into a verified envelope or a quarantine record.
 
 Signature and schema checks are `schemas.verification.Verifier` (shared with the gateway and
-the CLI); this module adds what only the stream needs: size limits, replay detection and the
-quarantine record that keeps the original bytes and where they came from.
+the CLI); this module adds what only the stream needs: the receipt time, size limits, replay
+detection, and the (bounded) quarantine record of what was refused and where it came from.
 """
 
 from __future__ import annotations

@@ -49,13 +49,23 @@ class Verdict:
     detail: str = ""
     envelope: Envelope | None = None
     digest: str | None = None  # SHA-256 hex of the signed bytes, for provenance
-    event_id: str | None = None  # `id` and `source` as read, when they are strings,
-    source: str | None = None  # so a rejection can name the event to its sender
+    read_id: str | None = None  # `id` and `source` as read when no envelope could be
+    read_source: str | None = None  # validated, so a rejection can still name the event
 
     @property
     def ok(self) -> bool:
         """True only for an accepted envelope."""
         return self.reason is Reason.OK
+
+    @property
+    def event_id(self) -> str | None:
+        """The event's `id`, when it could be read."""
+        return self.envelope.id if self.envelope is not None else self.read_id
+
+    @property
+    def source(self) -> str | None:
+        """The event's `source`, when it could be read."""
+        return self.envelope.source if self.envelope is not None else self.read_source
 
 
 def _parse_time(value: str) -> datetime | None:
@@ -112,11 +122,9 @@ class Verifier:
             event_id, source = obj.get("id"), obj.get("source")
             return replace(
                 verdict,
-                event_id=event_id if isinstance(event_id, str) else None,
-                source=source if isinstance(source, str) else None,
+                read_id=event_id if isinstance(event_id, str) else None,
+                read_source=source if isinstance(source, str) else None,
             )
-        if verdict.envelope is not None:
-            return replace(verdict, event_id=verdict.envelope.id, source=verdict.envelope.source)
         return verdict
 
     def _verify(self, obj: Any, now: datetime) -> Verdict:
