@@ -42,6 +42,7 @@ class Principal:
     agency: str | None = None
     pcc: str | None = None
     analyst: str | None = None
+    expires_at: datetime | None = None
 
 
 class TokenAuthority:
@@ -116,4 +117,5 @@ class TokenAuthority:
             agency=claims.get("agency"),
             pcc=claims.get("pcc"),
             analyst=claims.get("analyst"),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
         )

@@ -17,6 +17,7 @@ from gateway.auth import Principal, TokenAuthority
 from gateway.feeds import Feeds
 from gateway.settings import GatewaySettings
 from gateway.views import AlertState, PccAlerts, StatsView, escalation_for
+from gateway.web.sessions import Sessions, SignInCodes
 from producers.outbox import Outbox, OutboxFullError
 from producers.publisher import Forwarder
 from schemas.derived import AlertAction, derived_id
@@ -81,6 +82,8 @@ class GatewayService:
         )
         # The gateway publishes on behalf of HTTP clients, through the producers' library.
         self.forwarder = Forwarder(outbox, self.kafka, self.settings.forwarding(), name="gateway")
+        self.sessions = Sessions(self.settings.web_sessions)
+        self.sign_in_codes = SignInCodes()
         self._producer: AIOKafkaProducer | None = None
         self._tasks: list[asyncio.Task[None]] = []
 

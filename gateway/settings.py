@@ -35,6 +35,7 @@ class GatewaySettings(BaseSettings):
     stat_cells: int = Field(
         default=1_000_000, gt=0, description="statistics cells kept (the oldest windows leave)"
     )
+    web_sessions: int = Field(default=10_000, gt=0, description="signed-in browsers kept")
     outbox_dir: Path = Path("var/gateway/outbox")
     outbox_max_events: int = Field(
         default=1_000_000, gt=0, description="accepted events waiting for Kafka (then 503)"

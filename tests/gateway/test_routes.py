@@ -155,4 +155,4 @@ async def test_health_readiness_metrics_and_the_front_door(client):
     assert ready.json()["checks"]["broker"].startswith("unreachable")
     assert "wbx_http_requests_total" in (await client.get("/metrics")).text
     home = await client.get("/")
-    assert (home.status_code, home.headers["location"]) == (307, "/docs")
+    assert (home.status_code, home.headers["location"]) == (307, "/sign-in")
