@@ -60,6 +60,7 @@ PublisherPrincipal = Annotated[Principal, Depends(require(Role.PUBLISHER))]
 AlertReader = Annotated[Principal, Depends(require(Role.PCC_OPERATOR, Role.ADMIN))]
 OperatorPrincipal = Annotated[Principal, Depends(require(Role.PCC_OPERATOR))]
 StatsReader = Annotated[Principal, Depends(require(Role.ANALYST, Role.ADMIN))]
+AdminPrincipal = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
 def pcc_of(principal: Principal, requested: str | None, service: GatewayService) -> str:

@@ -69,3 +69,17 @@ class Health(BaseModel):
 
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+class SignInCodeIn(BaseModel):
+    """The token a one-time sign-in code will stand for."""
+
+    token: str = Field(min_length=1, max_length=4096)
+
+
+class SignInCodeOut(BaseModel):
+    """A one-time sign-in code."""
+
+    code: str = Field(examples=["K7PX3MQA"])
+    subject: str = Field(examples=["pcc_operator:pcc-trebinje"])
+    expires_at: datetime

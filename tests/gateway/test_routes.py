@@ -156,3 +156,21 @@ async def test_health_readiness_metrics_and_the_front_door(client):
     assert "wbx_http_requests_total" in (await client.get("/metrics")).text
     home = await client.get("/")
     assert (home.status_code, home.headers["location"]) == (307, "/sign-in")
+
+
+async def test_an_admin_turns_a_token_into_a_one_time_sign_in_code(client, service):
+    operator = service.authority.issue(Role.PCC_OPERATOR, pcc="pcc-plav")
+    admin = auth(service, Role.ADMIN)
+    response = await client.post("/v1/sign-in-codes", json={"token": operator}, headers=admin)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["subject"] == "pcc_operator:pcc-plav" and len(body["code"]) == 8
+    assert service.sign_in_codes.redeem(body["code"], datetime.now(UTC)) == operator
+    refused = await client.post(
+        "/v1/sign-in-codes",
+        json={"token": operator},
+        headers=auth(service, Role.PCC_OPERATOR, pcc="pcc-plav"),
+    )
+    assert refused.status_code == 403
+    bad = await client.post("/v1/sign-in-codes", json={"token": "x"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("token:")

@@ -82,6 +82,17 @@ def test_up_demo_serves_statistics_and_alerts_then_sigint_stops_everything(tmp_p
             time.sleep(0.5)
         assert "analyst" in tokens, log.read_text()
         base = f"http://127.0.0.1:{ports['gateway']}"
+        # The printed sign-in code opens the dashboard once, as a person at a desk would use it.
+        codes = dict(
+            re.findall(r"(analyst dashboard|console of \S+):\s+\S+\s+sign-in code (\w+)", text)
+        )
+        assert set(codes) == {"analyst dashboard", "console of pcc-plav", "console of pcc-trebinje"}
+        with httpx.Client(base_url=base) as browser:
+            signed_in = browser.post("/sign-in", data={"code": codes["analyst dashboard"]})
+            assert signed_in.headers["location"] == "/dashboard", signed_in.text
+            assert browser.get("/dashboard").status_code == 200
+        again = httpx.post(f"{base}/sign-in", data={"code": codes["analyst dashboard"]})
+        assert again.status_code == 401  # single use
         found_stats = found_alert = False
         while time.monotonic() < deadline and not (found_stats and found_alert):
             analyst = {"Authorization": f"Bearer {tokens['analyst']}"}

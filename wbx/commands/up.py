@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
+import urllib.request
 from pathlib import Path
 from types import FrameType
 
@@ -31,22 +33,41 @@ def demo_keys(keys_dir: Path) -> Path:
 
 
 def print_tokens(gateway: GatewaySettings, pccs: list[str]) -> None:
-    """Ready-to-paste demo tokens: one operator per PCC, one analyst, one publisher."""
+    """The pages with one-time sign-in codes, and ready-to-paste tokens for the API."""
     authority = TokenAuthority.from_file(gateway.token_key_file, gateway.issuer, gateway.audience)
     base = f"http://{gateway.host}:{gateway.port}"
+    admin = authority.issue(Role.ADMIN)
     click.echo(f"\nWBX is up. Gateway: {base}  (API docs: {base}/docs)\n")
-    for pcc in pccs:
-        token = authority.issue(Role.PCC_OPERATOR, pcc=pcc)
+    click.echo("Open in a browser (each sign-in code works once, within 10 minutes):")
+    operators = {pcc: authority.issue(Role.PCC_OPERATOR, pcc=pcc) for pcc in pccs}
+    analyst = authority.issue(Role.ANALYST, analyst="demo-analyst")
+    for pcc, token in operators.items():
+        code = _sign_in_code(base, admin, token)
+        click.echo(f"  console of {pcc}: {base}/console   sign-in code {code}")
+    code = _sign_in_code(base, admin, analyst)
+    click.echo(f"  analyst dashboard:  {base}/dashboard   sign-in code {code}\n")
+    for pcc, token in operators.items():
         click.echo(
             f"# operator of {pcc}\ncurl -H 'Authorization: Bearer {token}' {base}/v1/alerts\n"
         )
-    token = authority.issue(Role.ANALYST, analyst="demo-analyst")
     click.echo(
-        f"# analyst\ncurl -H 'Authorization: Bearer {token}' "
+        f"# analyst\ncurl -H 'Authorization: Bearer {analyst}' "
         f"'{base}/v1/stats?group_by=nationality'\n"
     )
     token = authority.issue(Role.PUBLISHER, agency="RS-BP")
     click.echo(f"# publisher RS-BP (POST signed envelopes to {base}/v1/events)\n{token}\n")
+
+
+def _sign_in_code(base: str, admin: str, token: str) -> str:
+    """A one-time sign-in code for `token`, minted by the running gateway."""
+    request = urllib.request.Request(  # noqa: S310 - our own gateway on loopback
+        f"{base}/v1/sign-in-codes",
+        data=json.dumps({"token": token}).encode(),
+        headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return str(json.load(response)["code"])
 
 
 @click.command("up")
