@@ -37,8 +37,14 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+.PHONY: chromium
+chromium: ## Install Debian's Chromium for the browser tests, when it is missing (apt-get)
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 .PHONY: test
-test: lint ## Set up and run the whole test suite (lint first)
+test: lint chromium ## Set up and run the whole test suite (lint first)
 	$(BIN)/pytest
 
 .PHONY: clean

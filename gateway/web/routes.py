@@ -7,6 +7,7 @@ origin; forms that change something carry the session's CSRF token.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,11 +18,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from gateway.api.sse import alert_stream
 from gateway.auth import Role, TokenError
 from gateway.service import AlertNotFoundError, GatewayService
 from gateway.web.i18n import LOCALES, Translator, choose_locale
 from gateway.web.sessions import Session
-from schemas.derived import Dimension, Measure, Period
+from schemas.derived import AlertStatus, Dimension, Measure, Period
+from schemas.vocab import ImpactLevel
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -33,6 +36,17 @@ CSP = (
     "base-uri 'none'; object-src 'none'"
 )
 HOME = {Role.PCC_OPERATOR: "/console", Role.ANALYST: "/dashboard"}
+CONSOLE_WORDS = (
+    "Live",
+    "Connection lost, reconnecting…",
+    "Acknowledge",
+    "Acknowledged by",
+    "Note (optional)",
+    "Note",
+    *(level.value for level in ImpactLevel),
+    *(status.value for status in AlertStatus),
+)
+"""What the console's script writes into new rows, translated on the server."""
 MAX_FORM_BYTES = 16_384
 
 router = APIRouter(include_in_schema=False)
@@ -159,14 +173,30 @@ async def read_console(request: Request, session_id: SessionCookie = None) -> Re
     pcc = session.principal.pcc or ""
     view = service.alerts.get(pcc)
     states = list(reversed(view.alerts.values())) if view is not None else []
+    t = _translator(request)
+    words = {w: t.gettext(w) for w in CONSOLE_WORDS}
     return _page(
         request,
         "console.html",
+        # A JSON data block, not a script: "</" is escaped so no string can close the element.
+        words=json.dumps(words, ensure_ascii=False).replace("</", "<\\/"),
         session=session,
         pcc=service.reference.pccs.get(pcc),
         alerts=states,
         now=datetime.now(UTC),
     )
+
+
+@router.get("/console/stream")
+async def read_console_stream(request: Request, session_id: SessionCookie = None) -> Response:
+    """The console's live feed: the PCC's alert changes as Server-Sent Events."""
+    session = _session(request, session_id)
+    if session is None or session.principal.role is not Role.PCC_OPERATOR:
+        return Response("sign in first", status_code=401)
+    view = _service(request).alerts.get(session.principal.pcc or "")
+    if view is None:
+        return Response("no such PCC", status_code=404)
+    return alert_stream(request, view, request.headers.get("last-event-id"))
 
 
 @router.post("/console/alerts/{alert_id}/ack")

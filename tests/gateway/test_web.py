@@ -14,10 +14,9 @@ import pytest_asyncio
 from gateway.api.main import create_app
 from gateway.auth import Role
 from gateway.web.i18n import LOCALES, catalogue, choose_locale
-from gateway.web.routes import CSP
+from gateway.web.routes import CONSOLE_WORDS, CSP
 from gateway.web.sessions import CODE_TTL, Sessions, SignInCodes
 from schemas.derived import AlertStatus
-from schemas.vocab import ImpactLevel
 from tests.factories import make_alert, stat_cell
 from tests.gateway.conftest import RecordingService
 
@@ -156,7 +155,7 @@ def _msgids() -> set[str]:
         found |= set(re.findall(r"_\(\"([^\"]+)\"\)", text))
         found |= set(re.findall(r"_\('([^']+)'\)", text))
         found |= set(re.findall(r"gettext\(\"([^\"]+)\"\)", text))
-    return found | {s.value for s in ImpactLevel} | {s.value for s in AlertStatus}
+    return found | set(CONSOLE_WORDS)
 
 
 @pytest.mark.parametrize("locale", [code for code in LOCALES if code != "en"])

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
-from gateway import metrics
 from gateway.api.deps import AlertReader, OperatorPrincipal, ServiceDep, pcc_of
 from gateway.api.models import AckIn, AlertOut
 from gateway.api.problems import PROBLEM_RESPONSES
+from gateway.api.sse import alert_stream
 from gateway.service import AlertNotFoundError
-from gateway.views import AlertState
 from schemas.derived import AlertStatus
 from schemas.vocab import ImpactLevel
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-HEARTBEAT_SECONDS = 15.0
 
 
 @router.get("", responses=PROBLEM_RESPONSES)
@@ -73,45 +69,7 @@ async def stream_alerts(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Live alert changes of the caller's PCC; reconnect with Last-Event-ID to resume."""
-    view = service.view(pcc_of(principal, pcc, service))
-    try:
-        resume_from = int(last_event_id) if last_event_id else None
-    except ValueError:
-        raise HTTPException(400, "Last-Event-ID must be the integer id of an event") from None
-    queue = view.subscribe()
-    backlog = view.since(resume_from) if resume_from is not None else []
-
-    async def events() -> AsyncIterator[bytes]:
-        metrics.SSE_CLIENTS.inc()
-        sent = resume_from if resume_from is not None else view.seq
-        try:
-            yield b"retry: 2000\n\n"
-            for seq, body in backlog:
-                sent = seq
-                yield _frame(seq, body)
-            while not await request.is_disconnected():
-                try:
-                    seq, body = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                if seq > sent:
-                    sent = seq
-                    yield _frame(seq, body)
-        finally:
-            view.unsubscribe(queue)
-            metrics.SSE_CLIENTS.dec()
-
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
-
-
-def _frame(seq: int, state: AlertState) -> bytes:
-    data = AlertOut.from_state(state).model_dump_json()
-    return f"id: {seq}\nevent: alert\ndata: {data}\n\n".encode()
+    return alert_stream(request, service.view(pcc_of(principal, pcc, service)), last_event_id)
 
 
 @router.post(

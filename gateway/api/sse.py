@@ -1,0 +1,64 @@
+"""Server-Sent Events of one PCC's alert view, for the API stream and the console page.
+
+Each change is a frame `id: <seq>` / `event: alert` / `data: <AlertOut JSON>`. A client that
+reconnects with `Last-Event-ID` (browsers' EventSource does so by itself) gets the changes it
+missed from the view's backlog, then the live ones; a keep-alive comment every 15 s keeps
+proxies from closing a quiet stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from fastapi import HTTPException, Request
+from fastapi.responses import StreamingResponse
+
+from gateway import metrics
+from gateway.api.models import AlertOut
+from gateway.views import AlertState, PccAlerts
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def frame(seq: int, state: AlertState) -> bytes:
+    """One SSE frame of an alert change."""
+    data = AlertOut.from_state(state).model_dump_json()
+    return f"id: {seq}\nevent: alert\ndata: {data}\n\n".encode()
+
+
+def alert_stream(request: Request, view: PccAlerts, last_event_id: str | None) -> StreamingResponse:
+    """The live changes of `view`, resuming after `last_event_id` (400 if it is not a number)."""
+    try:
+        resume_from = int(last_event_id) if last_event_id else None
+    except ValueError:
+        raise HTTPException(400, "Last-Event-ID must be the integer id of an event") from None
+    queue = view.subscribe()
+    backlog = view.since(resume_from) if resume_from is not None else []
+
+    async def events() -> AsyncIterator[bytes]:
+        metrics.SSE_CLIENTS.inc()
+        sent = resume_from if resume_from is not None else view.seq
+        try:
+            yield b"retry: 2000\n\n"
+            for seq, state in backlog:
+                sent = seq
+                yield frame(seq, state)
+            while not await request.is_disconnected():
+                try:
+                    seq, state = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if seq > sent:
+                    sent = seq
+                    yield frame(seq, state)
+        finally:
+            view.unsubscribe(queue)
+            metrics.SSE_CLIENTS.dec()
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
