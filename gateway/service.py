@@ -96,7 +96,9 @@ class GatewayService:
         ]
 
     async def stop(self) -> None:
-        """Stop background work (queued events stay in the outbox)."""
+        """Stop background work (queued events stay in the outbox) and close open streams."""
+        for view in self.alerts.values():
+            view.disconnect_all()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -62,7 +62,7 @@ class PccAlerts:
         self.alerts: OrderedDict[str, AlertState] = OrderedDict()
         self.log: deque[Change] = deque(maxlen=backlog)
         self.seq = 0
-        self.subscribers: set[asyncio.Queue[Change]] = set()
+        self.subscribers: set[asyncio.Queue[Change | None]] = set()
         self.actions: set[str] = set()
 
     def _changed(self, state: AlertState) -> None:
@@ -70,8 +70,10 @@ class PccAlerts:
         entry = (self.seq, state.snapshot())
         self.log.append(entry)
         for queue in list(self.subscribers):
-            if queue.full():
-                self.subscribers.discard(queue)  # a stalled client reconnects with Last-Event-ID
+            if queue.qsize() >= QUEUE_SIZE:
+                # A stalled client: close its stream; it reconnects with Last-Event-ID.
+                self.subscribers.discard(queue)
+                queue.put_nowait(None)
             else:
                 queue.put_nowait(entry)
 
@@ -130,15 +132,25 @@ class PccAlerts:
         """Changes after `last_seq` still in the backlog (for resuming a stream)."""
         return [entry for entry in self.log if entry[0] > last_seq]
 
-    def subscribe(self) -> asyncio.Queue[Change]:
-        """A queue that receives every change from now on (at most QUEUE_SIZE waiting)."""
-        queue: asyncio.Queue[Change] = asyncio.Queue(maxsize=QUEUE_SIZE)
+    def subscribe(self) -> asyncio.Queue[Change | None]:
+        """A queue that receives every change from now on (at most QUEUE_SIZE waiting);
+        None in it means: the stream is closed, the client reconnects."""
+        queue: asyncio.Queue[Change | None] = asyncio.Queue(maxsize=QUEUE_SIZE + 1)
         self.subscribers.add(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[Change]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[Change | None]) -> None:
         """Stop sending changes to `queue`."""
         self.subscribers.discard(queue)
+
+    def disconnect_all(self) -> int:
+        """Close every open stream (at shutdown: clients reconnect to another instance and
+        resume with Last-Event-ID); returns how many were open."""
+        closing = list(self.subscribers)
+        for queue in closing:
+            self.subscribers.discard(queue)
+            queue.put_nowait(None)  # one slot is always kept free for this
+        return len(closing)
 
 
 def escalation_for(state: AlertState, now: datetime) -> AlertAction:

@@ -27,10 +27,13 @@ def frame(seq: int, state: AlertState) -> bytes:
     return f"id: {seq}\nevent: alert\ndata: {data}\n\n".encode()
 
 
-def alert_stream(request: Request, view: PccAlerts, last_event_id: str | None) -> StreamingResponse:
-    """The live changes of `view`, resuming after `last_event_id` (400 if it is not a number)."""
+def alert_stream(
+    request: Request, view: PccAlerts, last_event_id: str | None, after: str | None = None
+) -> StreamingResponse:
+    """The live changes of `view` after `last_event_id`, or else after `after` (the change a page
+    was rendered at, so nothing between rendering and streaming is lost); 400 if not numbers."""
     try:
-        resume_from = int(last_event_id) if last_event_id else None
+        resume_from = int(last_event_id) if last_event_id else int(after) if after else None
     except ValueError:
         raise HTTPException(400, "Last-Event-ID must be the integer id of an event") from None
     queue = view.subscribe()
@@ -46,10 +49,13 @@ def alert_stream(request: Request, view: PccAlerts, last_event_id: str | None) -
                 yield frame(seq, state)
             while not await request.is_disconnected():
                 try:
-                    seq, state = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    change = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
                 except TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
+                if change is None:
+                    break  # closed by the gateway: the client reconnects and resumes
+                seq, state = change
                 if seq > sent:
                     sent = seq
                     yield frame(seq, state)

@@ -183,6 +183,7 @@ async def read_console(request: Request, session_id: SessionCookie = None) -> Re
         session=session,
         pcc=service.reference.pccs.get(pcc),
         alerts=states,
+        seq=view.seq if view is not None else 0,
         now=datetime.now(UTC),
     )
 
@@ -196,7 +197,8 @@ async def read_console_stream(request: Request, session_id: SessionCookie = None
     view = _service(request).alerts.get(session.principal.pcc or "")
     if view is None:
         return Response("no such PCC", status_code=404)
-    return alert_stream(request, view, request.headers.get("last-event-id"))
+    after = request.query_params.get("after")
+    return alert_stream(request, view, request.headers.get("last-event-id"), after)
 
 
 @router.post("/console/alerts/{alert_id}/ack")

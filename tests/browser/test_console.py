@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from gateway.auth import Role
 from schemas.topics import INGEST
 from tests.browser.conftest import RequestLog, screenshot_path
 from tests.integration.gateway_server import LiveGateway, start_gateway
-from tests.integration.kafka_io import produce
+from tests.integration.kafka_io import produce, wait_until
 from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
 
 pytestmark = [
@@ -103,3 +104,36 @@ async def _alert_arrives_live_and_is_acknowledged(
 
     assert requests_log.urls, "the pages made no request at all?"
     assert requests_log.foreign(gw.base) == []
+
+
+async def test_a_cut_stream_shows_the_indicator_and_the_list_catches_up(
+    browser: Browser, gw: LiveGateway, stack: Stack, requests_log: RequestLog
+):
+    page = await signed_in(browser, gw, "pcc-trebinje", requests_log)
+    view = gw.service.view("pcc-trebinje")
+    try:
+        # Cut the stream at the gateway and keep the page from getting back for a while.
+        await page.route("**/console/stream", lambda route: route.abort())
+        assert view.disconnect_all() >= 1
+        await expect(page.locator("#live")).to_have_class(re.compile("lost"), timeout=15_000)
+        await page.screenshot(path=screenshot_path("console-connection-lost"))
+        record = stack.signed(
+            "death_or_missing_person",
+            {"border_section": "BA-RS", "count": 2},
+            "RS-BP",
+            time=datetime.now(UTC) - timedelta(minutes=2),
+        )
+        await produce(stack.bootstrap, INGEST, [(b"BA-RS", record)])
+
+        async def missed() -> str | None:
+            found = [s for s in view.alerts.values() if s.alert.border_section == "BA-RS"]
+            return found[0].alert.id if found else None
+
+        alert_id = await wait_until(missed, 60, "the alert to reach the gateway while cut off")
+        await page.unroute("**/console/stream")
+        await expect(page.locator("#live")).to_have_class(re.compile("ok"), timeout=15_000)
+        await expect(page.locator(f"#alert-{alert_id}")).to_be_visible(timeout=15_000)
+        await page.screenshot(path=screenshot_path("console-caught-up"))
+        assert requests_log.foreign(gw.base) == []
+    finally:
+        await page.context.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from gateway.views import PccAlerts, StatsView, escalation_for
+from gateway.views import QUEUE_SIZE, PccAlerts, StatsView, escalation_for
 from schemas.derived import Alert, AlertAction, Dimension, Measure, Period
 from schemas.vocab import ImpactLevel
 from tests.factories import make_alert, stat_cell
@@ -128,3 +128,23 @@ def test_a_subscriber_gets_snapshots_that_later_changes_do_not_alter():
     view.unsubscribe(queue)
     view.apply_alert(alert(), NOW)
     assert queue.empty()
+
+
+def test_disconnect_all_closes_every_stream_and_a_stalled_one_is_closed_too():
+    view = PccAlerts(10_000, 100)
+    quiet, stalled = view.subscribe(), view.subscribe()
+    for _ in range(QUEUE_SIZE):
+        view.apply_alert(alert(), NOW)
+        quiet.get_nowait()  # a client that keeps up
+    assert stalled.qsize() == QUEUE_SIZE
+    view.apply_alert(alert(), NOW)  # one more than the stalled client can hold
+    assert stalled not in view.subscribers
+    assert list(iter_queue(stalled))[-1] is None  # told to reconnect, not left hanging
+    assert view.disconnect_all() == 1
+    assert quiet.get_nowait() is not None and quiet.get_nowait() is None
+    assert view.subscribers == set()
+
+
+def iter_queue(queue):
+    while not queue.empty():
+        yield queue.get_nowait()

@@ -88,7 +88,9 @@
     empty.hidden = true;
   }
 
-  const stream = new EventSource("/console/stream");
+  // Resume after the change this page was rendered at: nothing in between is lost, and a
+  // reconnect before the first event still catches up (later ones send Last-Event-ID).
+  const stream = new EventSource("/console/stream?after=" + encodeURIComponent(table.dataset.seq));
   stream.addEventListener("open", () => {
     live.textContent = say("Live");
     live.className = "live ok";
