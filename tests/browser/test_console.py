@@ -3,43 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
 from gateway.auth import Role
 from schemas.topics import INGEST
 from tests.browser.conftest import RequestLog, screenshot_path
-from tests.integration.gateway_server import LiveGateway, start_gateway
+from tests.integration.gateway_server import LiveGateway
 from tests.integration.kafka_io import produce, wait_until
-from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
+from tests.integration.pipeline_stack import Stack
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.browser,
     pytest.mark.asyncio(loop_scope="module"),
 ]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp: Path = tmp_path_factory.mktemp("browser")
-    stack = start_stack(tmp)
-    stack.start_worker()
-    yield stack
-    stop_stack(stack)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gw(stack: Stack) -> AsyncIterator[LiveGateway]:
-    live = await start_gateway(stack, stack.tmp)
-    yield live
-    await live.stop()
 
 
 async def signed_in(browser: Browser, gw: LiveGateway, pcc: str, log: RequestLog) -> Page:

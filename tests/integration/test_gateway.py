@@ -9,40 +9,22 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.auth import Role
 from schemas.derived import Alert
 from schemas.topics import alerts_topic
 from tests.factories import make_alert
-from tests.integration.gateway_server import LiveGateway, start_gateway
+from tests.integration.gateway_server import LiveGateway
 from tests.integration.kafka_io import produce, wait_until
-from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
+from tests.integration.pipeline_stack import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory):
-    tmp: Path = tmp_path_factory.mktemp("gateway")
-    stack = start_stack(tmp)
-    stack.start_worker()
-    yield stack
-    stop_stack(stack)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gw(stack: Stack) -> AsyncIterator[LiveGateway]:
-    live = await start_gateway(stack, stack.tmp)
-    yield live
-    await live.stop()
 
 
 async def put_alert(stack: Stack, alert: Alert) -> None:
