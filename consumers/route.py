@@ -50,6 +50,11 @@ def alert_event(record: SharedRecord) -> AlertEvent:
         time=record.time,
         border_section=record.border_section,
         summary=summary,
+        handling=record.handling,
+        purpose=record.purpose,
+        reliability=record.reliability,
+        accuracy=record.accuracy,
+        retain_until=record.retain_until,
     )
 
 

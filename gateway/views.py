@@ -23,6 +23,7 @@ from schemas.derived import (
     StatCell,
     derived_id,
 )
+from schemas.errors import WbxError
 from schemas.vocab import ImpactLevel
 
 
@@ -165,6 +166,25 @@ def escalation_for(state: AlertState, now: datetime) -> AlertAction:
     )
 
 
+class StatsQueryError(WbxError):
+    """A statistics query asks for something the published cells cannot answer.
+
+    `template` is English with `{placeholders}` (a catalogue msgid, so the pages can show it
+    translated) and `params` fill it; `field` names the query parameter at fault.
+    """
+
+    def __init__(self, field: str, template: str, **params: str) -> None:
+        self.field = field
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params))
+
+
+ONE_DIMENSION = "filter on one dimension at a time (cells are one-dimensional), not on {dimensions}"
+CONFLICT = "group_by={group_by} conflicts with the {dimension} filter"
+BACKWARDS = "the date range ends ({end}) before it starts ({start})"
+
+
 class StatsView:
     """The latest published value of every statistics cell, for the most recent windows.
 
@@ -207,3 +227,34 @@ class StatsView:
             and (end is None or c.window_start <= end)
         ]
         return sorted(rows, key=lambda c: (c.window_start, c.value))
+
+    def select(
+        self,
+        period: Period,
+        measure: Measure,
+        group_by: Dimension | None,
+        filters: dict[Dimension, list[str] | None],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> tuple[Dimension, list[StatCell]]:
+        """The breakdown a query asks for and its cells: a filter implies its dimension.
+
+        Raises StatsQueryError for filters on two dimensions, a `group_by` that contradicts
+        the filter, or a date range that ends before it starts.
+        """
+        named = {d: v for d, v in filters.items() if v}
+        if len(named) > 1:
+            names = ", ".join(d.value for d in named)
+            raise StatsQueryError(next(iter(named)).value, ONE_DIMENSION, dimensions=names)
+        if start is not None and end is not None and end < start:
+            raise StatsQueryError("to", BACKWARDS, start=start.isoformat(), end=end.isoformat())
+        if named:
+            dimension, values = next(iter(named.items()))
+            if group_by is not None and group_by is not dimension:
+                raise StatsQueryError(
+                    "group_by", CONFLICT, group_by=group_by.value, dimension=dimension.value
+                )
+        else:
+            dimension, values = group_by or Dimension.TOTAL, None
+        cells = self.query(period, measure, dimension, values=values, start=start, end=end)
+        return dimension, cells

@@ -188,6 +188,13 @@ class AlertEvent(WireModel):
     time: AwareDatetime
     border_section: str
     summary: dict[str, Any] = Field(default_factory=dict, description="pseudonymised facts")
+    # Each event's own conditions, for the operator's detail view. Optional on the wire so a
+    # gateway reads alerts raised before they were added (they show as "not stated").
+    handling: Handling | None = None
+    purpose: Purpose | None = None
+    reliability: Reliability | None = None
+    accuracy: Accuracy | None = None
+    retain_until: AwareDatetime | None = Field(default=None, description="retention deadline")
 
 
 class Alert(WireModel):

@@ -24,7 +24,7 @@ from schemas.derived import (
 from schemas.keys import KeyEntry, new_key_pair
 from schemas.payloads import PAYLOAD_TYPES, payload_model
 from schemas.signing import sign_wire
-from schemas.vocab import Handling, ImpactLevel
+from schemas.vocab import Accuracy, Handling, ImpactLevel, Purpose, Reliability
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 """The fixed "now" of unit tests."""
@@ -126,6 +126,12 @@ def make_alert(
         type="wbx.mixed_movement.vulnerability_identified",
         time=now,
         border_section=section,
+        summary={"vulnerabilities": ["uam"], "pseudonyms": ["psn:k1:3f9a0c"]},
+        handling=Handling.H2,
+        purpose=Purpose.PROTECTION,
+        reliability=Reliability.B,
+        accuracy=Accuracy.KNOWN_PERSONALLY,
+        retain_until=now + timedelta(days=90),
     )
     return Alert(
         id=alert_id or derived_id("test-alert", str(uuid.uuid4())),
@@ -136,7 +142,7 @@ def make_alert(
         pcc=pcc,
         time=now,
         raised_at=now,
-        title="test alert",
+        title=f"Unaccompanied or separated child, or victim of trafficking, identified ({section})",
         handling=Handling.H2,
         retain_until=now + timedelta(days=30),
         events=[event],

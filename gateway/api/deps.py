@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.auth import Principal, Role, TokenError
 from gateway.service import GatewayService
+from gateway.views import StatsQueryError
 from schemas.derived import Dimension, Measure, Period, StatCell
 
 _bearer = HTTPBearer(auto_error=False, description="Token from `wbx tokens issue`")
@@ -76,29 +77,6 @@ def pcc_of(principal: Principal, requested: str | None, service: GatewayService)
     return requested
 
 
-def _select(
-    service: GatewayService,
-    period: Period,
-    measure: Measure,
-    group_by: Dimension | None,
-    start: date | None,
-    end: date | None,
-    filters: dict[Dimension, list[str] | None],
-) -> tuple[Dimension, list[StatCell]]:
-    named = {d: v for d, v in filters.items() if v}
-    if len(named) > 1:
-        raise HTTPException(400, "filter on one dimension at a time (cells are one-dimensional)")
-    if named:
-        dimension, values = next(iter(named.items()))
-        if group_by is not None and group_by is not dimension:
-            raise HTTPException(400, f"group_by={group_by} conflicts with the {dimension} filter")
-    else:
-        dimension, values = group_by or Dimension.TOTAL, None
-    return dimension, service.stats.query(
-        period, measure, dimension, values=values, start=start, end=end
-    )
-
-
 @dataclass(frozen=True)
 class StatsQuery:
     """The query parameters both statistics endpoints accept."""
@@ -121,9 +99,12 @@ class StatsQuery:
             Dimension.EVENT_TYPE: self.event_type,
             Dimension.NATIONALITY: self.nationality,
         }
-        return _select(
-            service, self.period, self.measure, self.group_by, self.start, self.end, filters
-        )
+        try:
+            return service.stats.select(
+                self.period, self.measure, self.group_by, filters, self.start, self.end
+            )
+        except StatsQueryError as exc:
+            raise HTTPException(400, str(exc)) from None
 
 
 QueryDep = Annotated[StatsQuery, Depends()]

@@ -9,14 +9,14 @@ readers in Bosnia and Herzegovina, Montenegro and Serbia all read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.core import negotiate_locale
-from babel.dates import format_datetime
+from babel.core import get_global, negotiate_locale
+from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
@@ -25,6 +25,31 @@ LOCALES = ("en", "sq", "mk", "sr_Latn")
 """Babel identifiers of the languages offered; English is the source language."""
 DEFAULT_LOCALE = "en"
 DEFAULT_ZONE = "Europe/Belgrade"
+ZONES = {
+    "Europe/Belgrade": "Central European Time",
+    "UTC": "Coordinated Universal Time (UTC)",
+    "Europe/Athens": "Eastern European Time",
+}
+"""Time zones a user can choose (the whole region keeps Central European Time) -> msgid."""
+PARTICIPANT_NAMES = {
+    "AL": "Albania",
+    "BA": "Bosnia and Herzegovina",
+    "XK": "Kosovo*",
+    "ME": "Montenegro",
+    "MK": "North Macedonia",
+    "RS": "Serbia",
+}
+"""The participants' names as msgids: Kosovo* carries its footnote mark in every language."""
+NATIONALITY_NAMES = {"XKX": "Kosovo*", "XXA": "Stateless", "XXX": "Unknown", "unknown": "Unknown"}
+"""Nationality codes that are not ISO territories, as msgids."""
+
+
+_ALPHA3: dict[str, str] = {
+    alpha3: aliases[0]
+    for alpha3, aliases in get_global("territory_aliases").items()
+    if len(alpha3) == 3 and alpha3.isalpha() and len(aliases) == 1 and len(aliases[0]) == 2
+}
+"""ISO alpha-3 -> alpha-2 from CLDR (Babel), to name nationalities in the user's language."""
 
 
 @cache
@@ -52,6 +77,31 @@ class Translator:
         """A date and time in the user's zone, formatted for the locale."""
         return format_datetime(moment, "short", tzinfo=ZoneInfo(self.zone), locale=self.locale)
 
+    def date(self, day: date) -> str:
+        """A calendar date formatted for the locale."""
+        return format_date(day, "medium", locale=self.locale)
+
+    def country(self, code: str) -> str:
+        """A participant's name (from the catalogue) or a neighbour's (from CLDR)."""
+        if code in PARTICIPANT_NAMES:
+            return self.gettext(PARTICIPANT_NAMES[code])
+        return str(Locale.parse(self.locale).territories.get(code, code))
+
+    def section(self, section_id: str) -> str:
+        """A border section in this language: `ME-RS-2` -> "Montenegro - Serbia (2)"."""
+        parts = section_id.split("-")
+        if len(parts) < 2:
+            return section_id
+        name = f"{self.country(parts[0])} \N{EN DASH} {self.country(parts[1])}"
+        return f"{name} ({parts[2]})" if len(parts) > 2 else name
+
+    def nationality(self, code: str) -> str:
+        """A nationality (ISO 3166-1 alpha-3 or a user-assigned code) named in this language."""
+        if code in NATIONALITY_NAMES:
+            return self.gettext(NATIONALITY_NAMES[code])
+        alpha2 = _ALPHA3.get(code)
+        return self.country(alpha2) if alpha2 else code
+
     def number(self, value: int) -> str:
         """A count formatted for the locale."""
         return format_decimal(value, locale=self.locale)
@@ -65,6 +115,16 @@ class Translator:
     def name(self) -> str:
         """The language's own name, for the language switch."""
         return str(Locale.parse(self.locale).display_name)
+
+    @property
+    def zones(self) -> list[tuple[str, str]]:
+        """(zone, name in this language) of the time zones a user can choose."""
+        return [(zone, self.gettext(label)) for zone, label in ZONES.items()]
+
+
+def choose_zone(requested: str | None) -> str:
+    """The time zone times are shown in: one of ZONES, else Europe/Belgrade."""
+    return requested if requested in ZONES else DEFAULT_ZONE
 
 
 def choose_locale(requested: str | None, accept_language: str | None) -> str:

@@ -55,6 +55,22 @@ def test_uam_at_a_trebinje_section_alerts_trebinje_only_once():
     ]
 
 
+def test_each_listed_event_carries_its_own_handling_purpose_grading_and_retention():
+    router = Router(RULES, REFERENCE)
+    rec = record("vulnerability_identified", {"person": child()})
+    (alert,) = router.process(rec)
+    (event,) = alert.events
+    assert (event.handling, event.purpose, event.reliability, event.accuracy) == (
+        rec.handling,
+        rec.purpose,
+        rec.reliability,
+        rec.accuracy,
+    )
+    assert event.retain_until == rec.retain_until
+    assert event.summary["pseudonyms"]  # the document number, pseudonymised, never in clear
+    assert "document_number" not in event.summary
+
+
 def test_section_no_pcc_covers_gives_no_alert_but_is_counted():
     router = Router(RULES, REFERENCE)
     assert (
