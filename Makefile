@@ -43,6 +43,10 @@ chromium: ## Install Debian's Chromium for the browser tests, when it is missing
 		echo "installing Debian's chromium for the browser tests (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+.PHONY: vendor
+vendor: ## Refresh the vendored front-end files (chart.js, axe-core, the border map) with npm
+	cd web && npm ci --no-audit --no-fund && node vendor.mjs
+
 .PHONY: test
 test: lint chromium ## Set up and run the whole test suite (lint first)
 	$(BIN)/pytest

@@ -37,6 +37,7 @@ class AlertState:
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     escalated_at: datetime | None = None
+    note: str | None = None
 
     def snapshot(self) -> AlertState:
         """A copy that later acknowledgements or revisions do not change (for the change log)."""
@@ -108,6 +109,7 @@ class PccAlerts:
             state.status = AlertStatus.ACKNOWLEDGED
             state.acknowledged_by = action.by
             state.acknowledged_at = action.at
+            state.note = action.note
         else:
             if state.acknowledged_at is not None or state.escalated_at is not None:
                 return False

@@ -17,6 +17,7 @@ class AlertOut(Alert):
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     escalated_at: datetime | None = None
+    note: str | None = Field(default=None, description="the acknowledging operator's note")
 
     @classmethod
     def from_state(cls, state: AlertState) -> AlertOut:
@@ -28,6 +29,7 @@ class AlertOut(Alert):
             acknowledged_by=state.acknowledged_by,
             acknowledged_at=state.acknowledged_at,
             escalated_at=state.escalated_at,
+            note=state.note,
         )
 
 

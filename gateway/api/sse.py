@@ -9,7 +9,8 @@ proxies from closing a quiet stream.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import HTTPException, Request
 from fastapi.responses import StreamingResponse
@@ -21,14 +22,26 @@ from gateway.views import AlertState, PccAlerts
 HEARTBEAT_SECONDS = 15.0
 
 
-def frame(seq: int, state: AlertState) -> bytes:
+Display = Callable[[AlertState], dict[str, str]]
+"""Extra, page-specific fields of a frame (the console adds the alert in the user's language)."""
+
+
+def frame(seq: int, state: AlertState, display: Display | None = None) -> bytes:
     """One SSE frame of an alert change."""
-    data = AlertOut.from_state(state).model_dump_json()
+    out = AlertOut.from_state(state)
+    if display is None:
+        data = out.model_dump_json()
+    else:
+        data = json.dumps({**out.model_dump(mode="json"), "display": display(state)})
     return f"id: {seq}\nevent: alert\ndata: {data}\n\n".encode()
 
 
 def alert_stream(
-    request: Request, view: PccAlerts, last_event_id: str | None, after: str | None = None
+    request: Request,
+    view: PccAlerts,
+    last_event_id: str | None,
+    after: str | None = None,
+    display: Display | None = None,
 ) -> StreamingResponse:
     """The live changes of `view` after `last_event_id`, or else after `after` (the change a page
     was rendered at, so nothing between rendering and streaming is lost); 400 if not numbers."""
@@ -46,7 +59,7 @@ def alert_stream(
             yield b"retry: 2000\n\n"
             for seq, state in backlog:
                 sent = seq
-                yield frame(seq, state)
+                yield frame(seq, state, display)
             while not await request.is_disconnected():
                 try:
                     change = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
@@ -58,7 +71,7 @@ def alert_stream(
                 seq, state = change
                 if seq > sent:
                     sent = seq
-                    yield frame(seq, state)
+                    yield frame(seq, state, display)
         finally:
             view.unsubscribe(queue)
             metrics.SSE_CLIENTS.dec()

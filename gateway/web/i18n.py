@@ -9,7 +9,7 @@ readers in Bosnia and Herzegovina, Montenegro and Serbia all read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,28 +20,136 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from schemas.derived import AlertStatus
+from schemas.vocab import ImpactLevel
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LOCALES = ("en", "sq", "mk", "sr_Latn")
 """Babel identifiers of the languages offered; English is the source language."""
 DEFAULT_LOCALE = "en"
 DEFAULT_ZONE = "Europe/Belgrade"
+
+
+def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
+    """Mark a msgid for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
 ZONES = {
-    "Europe/Belgrade": "Central European Time",
-    "UTC": "Coordinated Universal Time (UTC)",
-    "Europe/Athens": "Eastern European Time",
+    "Europe/Belgrade": N_("Central European Time"),
+    "UTC": N_("Coordinated Universal Time (UTC)"),
+    "Europe/Athens": N_("Eastern European Time"),
 }
 """Time zones a user can choose (the whole region keeps Central European Time) -> msgid."""
 PARTICIPANT_NAMES = {
-    "AL": "Albania",
-    "BA": "Bosnia and Herzegovina",
-    "XK": "Kosovo*",
-    "ME": "Montenegro",
-    "MK": "North Macedonia",
-    "RS": "Serbia",
+    "AL": N_("Albania"),
+    "BA": N_("Bosnia and Herzegovina"),
+    "XK": N_("Kosovo*"),
+    "ME": N_("Montenegro"),
+    "MK": N_("North Macedonia"),
+    "RS": N_("Serbia"),
 }
 """The participants' names as msgids: Kosovo* carries its footnote mark in every language."""
-NATIONALITY_NAMES = {"XKX": "Kosovo*", "XXA": "Stateless", "XXX": "Unknown", "unknown": "Unknown"}
+NATIONALITY_NAMES = {
+    "XKX": N_("Kosovo*"),
+    "XXA": N_("Stateless"),
+    "XXX": N_("Unknown"),
+    "unknown": N_("Unknown"),
+}
 """Nationality codes that are not ISO territories, as msgids."""
+VULNERABILITY_LABELS = {
+    "uam": N_("Unaccompanied minor"),
+    "separated_child": N_("Separated child"),
+    "vot": N_("Victim of trafficking"),
+    "disability": N_("Disability"),
+    "woman_at_risk": N_("Woman at risk"),
+    "torture_victim": N_("Victim of torture"),
+    "serious_illness": N_("Serious illness"),
+}
+EVENT_TYPE_LABELS = {
+    "apprehension": N_("Apprehension"),
+    "asylum_intention": N_("Intention to seek asylum"),
+    "asylum_application": N_("Asylum application"),
+    "vulnerability_identified": N_("Vulnerability identified"),
+    "referral": N_("Referral"),
+    "reception_status": N_("Reception status"),
+    "return": N_("Return"),
+    "irregular_crossing_attempt": N_("Irregular crossing attempt"),
+    "migrant_smuggling": N_("Migrant smuggling"),
+    "trafficking_indicators": N_("Trafficking indicators"),
+    "document_fraud": N_("Document fraud"),
+    "violence_or_injury": N_("Violence or injury"),
+    "death_or_missing_person": N_("Death or missing person"),
+    "protection_concern": N_("Protection concern"),
+}
+"""msgids of the event kinds (the short names statistics are counted by)."""
+HANDLING_LABELS = {
+    "H0": N_("law-enforcement use only"),
+    "H1": N_("not for judicial proceedings without the provider's permission"),
+    "H2": N_("no onward dissemination without the provider's permission"),
+    "H3": N_("other restrictions stated by the provider"),
+}
+"""Europol handling codes, explained."""
+PURPOSE_LABELS = {
+    "border_security": N_("Border security"),
+    "law_enforcement": N_("Law enforcement"),
+    "protection": N_("Protection"),
+    "asylum_procedure": N_("Asylum procedure"),
+    "statistics": N_("Statistics"),
+}
+RELIABILITY_LABELS = {
+    "A": N_("A: completely reliable"),
+    "B": N_("B: usually reliable"),
+    "C": N_("C: not usually reliable"),
+    "X": N_("X: reliability cannot be judged"),
+}
+ACCURACY_LABELS = {
+    1: N_("1: known to be true without reservation"),
+    2: N_("2: known personally to the source, not to the official passing it on"),
+    3: N_("3: not known personally to the source, corroborated by other information"),
+    4: N_("4: accuracy cannot be judged"),
+}
+"""Europol's 4x4 grading, explained."""
+SUMMARY_LABELS = {
+    "group_size": N_("Group size"),
+    "count": N_("Count"),
+    "persons_smuggled": N_("Persons smuggled"),
+    "heading_to": N_("Heading to"),
+    "status": N_("Status"),
+    "direction": N_("Direction"),
+    "vehicle": N_("Vehicle (pseudonym)"),
+    "vulnerabilities": N_("Vulnerabilities"),
+    "pseudonyms": N_("Pseudonyms"),
+}
+"""The facts an alert lists per event (`consumers/route.py` picks them)."""
+
+
+CONSOLE_WORDS = (
+    N_("Live"),
+    N_("Connection lost, reconnecting…"),
+    N_("Acknowledge"),
+    N_("Acknowledging…"),
+    N_("Acknowledged by {who}"),
+    N_("The acknowledgement failed: {reason}"),
+    N_("Note (optional)"),
+    N_("Note"),
+    N_("Details"),
+    N_("open alerts"),
+    *(level.value for level in ImpactLevel),
+    *(status.value for status in AlertStatus),
+)
+"""What the console's script writes into new rows, translated on the server."""
+MEASURE_LABELS = {"persons": N_("Persons"), "events": N_("Events")}
+PERIOD_LABELS = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month")}
+CAPTIONS = {"day": N_("Daily counts"), "week": N_("Weekly counts"), "month": N_("Monthly counts")}
+
+
+def rule_title(title: str, section: str, t: Translator) -> str:
+    """An alert's rule in this language: titles are "<rule description> (<section>)", and the
+    rule descriptions of `infra/alert_rules.toml` are msgids of the catalogue."""
+    suffix = f" ({section})"
+    description = title.removesuffix(suffix)
+    return t.gettext(description)
 
 
 _ALPHA3: dict[str, str] = {
@@ -72,6 +180,10 @@ class Translator:
     def gettext(self, message: str) -> str:
         """The translation of `message` (itself when the catalogue has none)."""
         return catalogue(self.locale).get(message, message)
+
+    def utc(self, moment: datetime) -> str:
+        """The same moment in UTC, unambiguous across borders (shown on hover)."""
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def datetime(self, moment: datetime) -> str:
         """A date and time in the user's zone, formatted for the locale."""

@@ -31,8 +31,19 @@ async def browser(service: RecordingService) -> AsyncIterator[httpx.AsyncClient]
         yield client
 
 
-async def sign_in(browser: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await browser.post("/sign-in", data={"token": token})
+def form_token_of(html: str) -> str:
+    found = re.search(r'name="form_token" value="([^"]+)"', html)
+    assert found, "no sign-in form token on the page"
+    return found.group(1)
+
+
+async def sign_in(
+    browser: httpx.AsyncClient, token: str = "", *, code: str = "", next_page: str = ""
+) -> httpx.Response:
+    """Sign in as a person does: open the form, then post it with its form token."""
+    form = await browser.get("/sign-in")
+    data = {"form_token": form_token_of(form.text), "token": token, "code": code}
+    return await browser.post("/sign-in", data={**data, "next": next_page})
 
 
 def csrf_of(html: str) -> str:
@@ -78,7 +89,7 @@ async def test_an_operator_signs_in_sees_only_their_pccs_alerts_and_acknowledges
 
 
 async def test_pages_need_a_session_of_the_right_role(browser, service):
-    assert (await browser.get("/console")).headers["location"] == "/sign-in?next=/console"
+    assert (await browser.get("/console")).headers["location"] == "/sign-in?next=%2Fconsole"
     analyst = service.authority.issue(Role.ANALYST, analyst="marri")
     await sign_in(browser, analyst)
     assert (await browser.get("/console")).status_code == 303
@@ -93,10 +104,10 @@ async def test_pages_need_a_session_of_the_right_role(browser, service):
 async def test_a_sign_in_code_works_once(browser, service):
     token = service.authority.issue(Role.ANALYST, analyst="marri")
     code = service.sign_in_codes.issue(token, datetime.now(UTC))
-    first = await browser.post("/sign-in", data={"code": code.lower()})
+    first = await sign_in(browser, code=code.lower())
     assert (first.status_code, first.headers["location"]) == (303, "/dashboard")
     browser.cookies.clear()
-    again = await browser.post("/sign-in", data={"code": code})
+    again = await sign_in(browser, code=code)
     assert again.status_code == 401 and "unknown, used or expired" in again.text
 
 
