@@ -47,6 +47,13 @@ chromium: ## Install Debian's Chromium for the browser tests, when it is missing
 vendor: ## Refresh the vendored front-end files (chart.js, axe-core, the border map) with npm
 	cd web && npm ci --no-audit --no-fund && node vendor.mjs
 
+.PHONY: messages
+messages: install ## Extract the pages' strings into messages.pot and add new ones to each catalogue
+	$(BIN)/pybabel extract -F gateway/web/babel.cfg -k N_ -k gettext --no-location --omit-header \
+		--width 100 -o gateway/web/locales/messages.pot gateway/web
+	for locale in sq mk sr_Latn; do $(BIN)/pybabel update --no-fuzzy-matching --width 100 \
+		-i gateway/web/locales/messages.pot -o gateway/web/locales/$$locale/messages.po -l $$locale; done
+
 .PHONY: test
 test: lint chromium ## Set up and run the whole test suite (lint first)
 	$(BIN)/pytest

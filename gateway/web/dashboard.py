@@ -50,6 +50,12 @@ VIEW_LABELS = {
     View.TOTAL: N_("Total only"),
 }
 """msgids of the views."""
+PROBLEMS = (
+    N_("filter on one dimension at a time (cells are one-dimensional), not on {dimensions}"),
+    N_("group_by={group_by} conflicts with the {dimension} filter"),
+    N_("the date range ends ({end}) before it starts ({start})"),
+)
+"""The templates of `StatsQueryError` (gateway/views.py) as msgids, shown translated."""
 FIELD_LABELS = {
     "view": N_("Break down by"),
     "group_by": N_("Break down by"),
@@ -121,7 +127,7 @@ def parse_query(params: Mapping[str, list[str]]) -> tuple[Query, list[FormError]
             errors.append(
                 FormError(
                     name,
-                    "{value!r} is not one of the choices",
+                    N_('"{value}" is not one of the choices'),
                     {"value": raw},
                 )
             )
@@ -137,7 +143,7 @@ def parse_query(params: Mapping[str, list[str]]) -> tuple[Query, list[FormError]
             errors.append(
                 FormError(
                     name,
-                    "{value!r} is not a date (YYYY-MM-DD)",
+                    N_('"{value}" is not a date (YYYY-MM-DD)'),
                     {"value": raw},
                 )
             )
@@ -149,7 +155,7 @@ def parse_query(params: Mapping[str, list[str]]) -> tuple[Query, list[FormError]
             errors.append(
                 FormError(
                     name,
-                    "choose at most {limit} values",
+                    N_("choose at most {limit} values"),
                     {"limit": str(MAX_VALUES)},
                 )
             )

@@ -20,9 +20,6 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-from schemas.derived import AlertStatus
-from schemas.vocab import ImpactLevel
-
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LOCALES = ("en", "sq", "mk", "sr_Latn")
 """Babel identifiers of the languages offered; English is the source language."""
@@ -124,6 +121,18 @@ SUMMARY_LABELS = {
 """The facts an alert lists per event (`consumers/route.py` picks them)."""
 
 
+SEVERITY_WORDS = (N_("low"), N_("medium"), N_("high"), N_("critical"))
+STATUS_WORDS = (N_("open"), N_("acknowledged"), N_("escalated"))
+RULE_DESCRIPTIONS = (
+    N_("Unaccompanied or separated child, or victim of trafficking, identified"),
+    N_("Death or missing person"),
+    N_("Migrant smuggling with a vehicle heading across the border"),
+    N_("Group apprehension of 30 or more"),
+    N_("Surge: apprehensions in the last 6 hours above 3x the trailing 7-day rate"),
+    N_("Same person reported in two participants within 72 hours"),
+)
+"""The descriptions of `infra/alert_rules.toml` as msgids: an alert's title in the console
+(a test keeps this list equal to the rules file)."""
 CONSOLE_WORDS = (
     N_("Live"),
     N_("Connection lost, reconnecting…"),
@@ -135,8 +144,8 @@ CONSOLE_WORDS = (
     N_("Note"),
     N_("Details"),
     N_("open alerts"),
-    *(level.value for level in ImpactLevel),
-    *(status.value for status in AlertStatus),
+    *SEVERITY_WORDS,
+    *STATUS_WORDS,
 )
 """What the console's script writes into new rows, translated on the server."""
 MEASURE_LABELS = {"persons": N_("Persons"), "events": N_("Events")}

@@ -36,6 +36,7 @@ from gateway.web.i18n import (
     HANDLING_LABELS,
     LOCALES,
     MEASURE_LABELS,
+    N_,
     PERIOD_LABELS,
     PURPOSE_LABELS,
     RELIABILITY_LABELS,
@@ -235,7 +236,7 @@ async def delete_session(request: Request, session_id: SessionCookie = None) -> 
     session = _session(request, session_id)
     form = await _form(request)
     if session is not None and not session.csrf_ok(_field(form, "csrf")):
-        return _refused(request, 403, "The form's security token is missing or wrong.")
+        return _refused(request, 403, N_("The form's security token is missing or wrong."))
     _service(request).sessions.end(session_id)
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -319,7 +320,7 @@ async def read_console_alert(
     view = _service(request).alerts.get(session.principal.pcc or "")
     state = view.alerts.get(alert_id) if view is not None else None
     if state is None:
-        return _refused(request, 404, "There is no such alert in this centre.")
+        return _refused(request, 404, N_("There is no such alert in this centre."))
     t = _translator(request)
     agencies = _service(request).reference.agencies
 
@@ -385,7 +386,7 @@ async def create_console_ack(
         return _to_sign_in(request)
     form = await _form(request)
     if not session.csrf_ok(_field(form, "csrf")):
-        message = "The form's security token is missing or wrong."
+        message = N_("The form's security token is missing or wrong.")
         if wants_json:
             return JSONResponse({"detail": _translator(request).gettext(message)}, 403)
         return _refused(request, 403, message)
@@ -395,7 +396,7 @@ async def create_console_ack(
             session.principal.pcc or "", alert_id, session.principal.subject, note
         )
     except AlertNotFoundError:
-        message = "There is no such alert in this centre."
+        message = N_("There is no such alert in this centre.")
         if wants_json:
             return JSONResponse({"detail": _translator(request).gettext(message)}, 404)
         return _refused(request, 404, message)
@@ -462,7 +463,7 @@ async def read_dashboard_csv(request: Request, session_id: SessionCookie = None)
         return _to_sign_in(request)
     result = _dashboard(request)
     if result.errors:
-        return _refused(request, 400, "This query cannot be answered; change the filters.")
+        return _refused(request, 400, N_("This query cannot be answered; change the filters."))
     name = f"wbx-{result.query.view.value}-{result.query.period.value}.csv"
     return Response(
         board.to_csv(result),

@@ -87,11 +87,21 @@ def test_up_demo_serves_statistics_and_alerts_then_sigint_stops_everything(tmp_p
             re.findall(r"(analyst dashboard|console of \S+):\s+\S+\s+sign-in code (\w+)", text)
         )
         assert set(codes) == {"analyst dashboard", "console of pcc-plav", "console of pcc-trebinje"}
-        with httpx.Client(base_url=base) as browser:
-            signed_in = browser.post("/sign-in", data={"code": codes["analyst dashboard"]})
+
+        def sign_in(code: str) -> tuple[httpx.Client, httpx.Response]:
+            browser = httpx.Client(base_url=base)
+            form = browser.get("/sign-in").text
+            field = re.search(r'name="form_token" value="([^"]+)"', form)
+            assert field, form
+            data = {"code": code, "form_token": field.group(1)}
+            return browser, browser.post("/sign-in", data=data)
+
+        browser, signed_in = sign_in(codes["analyst dashboard"])
+        with browser:
             assert signed_in.headers["location"] == "/dashboard", signed_in.text
             assert browser.get("/dashboard").status_code == 200
-        again = httpx.post(f"{base}/sign-in", data={"code": codes["analyst dashboard"]})
+        other, again = sign_in(codes["analyst dashboard"])
+        other.close()
         assert again.status_code == 401  # single use
         found_stats = found_alert = False
         while time.monotonic() < deadline and not (found_stats and found_alert):
