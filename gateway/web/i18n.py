@@ -133,7 +133,24 @@ RULE_DESCRIPTIONS = (
 )
 """The descriptions of `infra/alert_rules.toml` as msgids: an alert's title in the console
 (a test keeps this list equal to the rules file)."""
+AGE_WORDS = (N_("just now"), N_("{n} min ago"), N_("{n} h ago"), N_("{n} d ago"))
+"""How long ago an event was, coarse on purpose (the exact time is next to it)."""
+
+
+def age_text(seconds: float, t: Translator) -> str:
+    """`seconds` since an event in words; static/console.js words it the same way."""
+    minutes = int(max(0.0, seconds) // 60)
+    if minutes < 1:
+        return t.gettext("just now")
+    if minutes < 60:
+        return t.gettext("{n} min ago").format(n=minutes)
+    if minutes < 24 * 60:
+        return t.gettext("{n} h ago").format(n=minutes // 60)
+    return t.gettext("{n} d ago").format(n=minutes // (24 * 60))
+
+
 CONSOLE_WORDS = (
+    *AGE_WORDS,
     N_("Live"),
     N_("Connection lost, reconnecting…"),
     N_("Acknowledge"),

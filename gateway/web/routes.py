@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
-from babel.dates import format_timedelta
 from fastapi import APIRouter, Cookie, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -43,6 +42,7 @@ from gateway.web.i18n import (
     SUMMARY_LABELS,
     VULNERABILITY_LABELS,
     Translator,
+    age_text,
     choose_locale,
     choose_zone,
     rule_title,
@@ -262,7 +262,7 @@ def _display(state: AlertState, t: Translator) -> dict[str, str]:
 
 def _alert_row(state: AlertState, t: Translator, now: datetime) -> dict[str, Any]:
     """What a row of the console shows for one alert (the script builds the same)."""
-    age = format_timedelta(state.alert.time - now, add_direction=True, locale=t.locale)
+    age = age_text((now - state.alert.time).total_seconds(), t)
     return {"state": state, **_display(state, t), "age": age}
 
 

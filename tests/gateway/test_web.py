@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import pytest_asyncio
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from consumers.rules import load_rules
@@ -36,8 +35,7 @@ from gateway.web.sessions import CODE_TTL, Sessions, SignInCodes
 from schemas.derived import AlertStatus, Dimension, Measure, Period
 from tests.factories import make_alert, stat_cell
 from tests.gateway.conftest import RecordingService
-
-WEB = Path(__file__).resolve().parents[2] / "gateway" / "web"
+from tests.web_strings import SAME_IN, WEB, page_msgids, same_in
 
 
 @pytest_asyncio.fixture
@@ -250,15 +248,8 @@ def test_the_language_follows_the_browser(header, expected):
     assert choose_locale(None, header) == expected
 
 
-def _msgids() -> set[str]:
-    """Every string the pages show translated, extracted as `make messages` extracts them."""
-    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "N_": None, "gettext": None}
-    return {str(found[2]) for found in extract_from_dir(WEB, method_map, keywords=keywords)}
-
-
 def test_the_extraction_finds_every_kind_of_string_the_pages_show():
-    msgids = _msgids()
+    msgids = page_msgids()
     # A template literal, a translated value of a vocabulary, a rule title, a problem.
     assert {"Skip to content", "critical", "Kosovo*", "Apprehension"} <= msgids
     assert set(RULE_DESCRIPTIONS) <= msgids and set(CONSOLE_WORDS) <= msgids
@@ -268,7 +259,7 @@ def test_the_extraction_finds_every_kind_of_string_the_pages_show():
 def test_the_template_file_holds_every_string_so_translators_see_them():
     with (WEB / "locales" / "messages.pot").open("rb") as handle:
         template = {m.id for m in read_po(handle) if m.id}
-    assert not sorted(_msgids() - template), "run `make messages`"
+    assert not sorted(page_msgids() - template), "run `make messages`"
 
 
 def test_every_alert_rule_has_its_title_in_the_catalogue():
@@ -285,14 +276,10 @@ def test_an_alert_title_shows_in_the_users_language():
     )
 
 
-SAME_IN = {"sq": {"Serbia"}, "mk": set(), "sr_Latn": {"Kosovo*", "Period"}}
-"""Words spelled as in English in that language (checked one by one, not a loophole)."""
-
-
 @pytest.mark.parametrize("locale", [code for code in LOCALES if code != "en"])
 def test_every_catalogue_translates_every_string_for_real(locale):
     table = catalogue(locale)
-    msgids = _msgids()
+    msgids = page_msgids()
     assert len(msgids) > 30
     missing = sorted(m for m in msgids if not table.get(m))
     assert not missing, missing
@@ -310,8 +297,8 @@ async def test_a_page_in_each_language_shows_no_english_string_of_the_catalogue(
     html = response.text
     assert f'<html lang="{locale}">' in html
     assert "wbx_lang" in response.headers.get("set-cookie", "")  # remembered
-    same = SAME_IN[locale.replace("-", "_")]
-    english = [m for m in _msgids() - same if len(m) > 3 and f">{m}<" in html]
+    same = same_in(locale)
+    english = [m for m in page_msgids() - same if len(m) > 3 and f">{m}<" in html]
     assert not english, english
     assert "Kosova*" in html or "Косово*" in html or "Kosovo*" in html  # the map's names
     again = await browser.get("/console")  # no ?lang: the cookie decides

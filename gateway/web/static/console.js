@@ -18,7 +18,6 @@
     dateStyle: "short", timeStyle: "short", timeZone: table.dataset.zone,
   });
   const utc = (iso) => new Date(iso).toISOString().slice(0, 19).replace("T", " ") + " UTC";
-  const relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
   const say = (word, values) => {
     let text = words[word] || word;
     for (const [name, value] of Object.entries(values || {})) {
@@ -110,17 +109,13 @@
     return tr;
   }
 
+  // Coarse on purpose (the exact time is next to it); words as age_text() in i18n.py.
   function showAge(element) {
-    const seconds = (new Date(element.dataset.since) - Date.now()) / 1000;
-    const steps = [[60, "second"], [3600, "minute"], [86400, "hour"], [Infinity, "day"]];
-    let unit = 1;
-    for (const [limit, name] of steps) {
-      if (Math.abs(seconds) < limit) {
-        element.textContent = relative.format(Math.round(seconds / unit), name);
-        return;
-      }
-      unit = limit;
-    }
+    const minutes = Math.floor(Math.max(0, Date.now() - new Date(element.dataset.since)) / 60000);
+    if (minutes < 1) element.textContent = say("just now");
+    else if (minutes < 60) element.textContent = say("{n} min ago", { n: minutes });
+    else if (minutes < 1440) element.textContent = say("{n} h ago", { n: Math.floor(minutes / 60) });
+    else element.textContent = say("{n} d ago", { n: Math.floor(minutes / 1440) });
   }
 
   function wanted(tr) {

@@ -1,0 +1,129 @@
+"""The analysts' dashboard in a real browser on a live stack: chart, table, CSV equal /v1/stats."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from gateway.auth import Role
+from schemas.topics import INGEST
+from tests.browser.conftest import RequestLog, screenshot_path
+from tests.browser.test_console import accessibility_problems
+from tests.integration.gateway_server import LiveGateway
+from tests.integration.kafka_io import produce, wait_until
+from tests.integration.pipeline_stack import Stack
+from tests.web_strings import english_on_page
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.asyncio(loop_scope="module"),
+]
+
+# A day no other test of the module publishes on, so the numbers are exactly ours.
+DAY = datetime.now(UTC).date() - timedelta(days=3)
+GROUPS = {"AFG": 9, "SYR": 6, "PAK": 2}
+"""Persons per nationality the test publishes; PAK (2) is suppressed, and so one more cell."""
+
+
+async def signed_in_analyst(
+    browser: Browser, gw: LiveGateway, log: RequestLog, locale: str = "en"
+) -> Page:
+    """An analyst's page, signed in with a one-time code."""
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 720}, locale=locale, accept_downloads=True
+    )
+    page = await context.new_page()
+    page.on("request", log)
+    token = gw.service.authority.issue(Role.ANALYST, analyst="marri")
+    code = gw.service.sign_in_codes.issue(token, datetime.now(UTC))
+    await page.goto(f"{gw.base}/sign-in")
+    await page.fill("#code", code)
+    await page.click("form.card button[type=submit]")
+    await page.wait_for_url("**/dashboard")
+    return page
+
+
+async def publish_day(gw: LiveGateway, stack: Stack) -> list[dict[str, object]]:
+    """Apprehensions on DAY through the whole pipeline; the gateway's published cells."""
+    at = datetime.combine(DAY, time(10, 0), tzinfo=UTC)
+    records = []
+    for nationality, persons in GROUPS.items():
+        data = {
+            "border_section": "MK-RS",
+            "direction": "entry",
+            "group_size": persons,
+            "persons": [{"nationality": nationality, "sex": "male"}] * persons,
+        }
+        records.append((b"MK-RS", stack.signed("apprehension", data, "RS-BP", time=at)))
+    await produce(stack.bootstrap, INGEST, records)
+    analyst = gw.auth(Role.ANALYST, analyst="marri")
+    query = {"group_by": "nationality", "from": DAY.isoformat(), "to": DAY.isoformat()}
+
+    async def published() -> list[dict[str, object]] | None:
+        async with httpx.AsyncClient(base_url=gw.base) as client:
+            cells = (await client.get("/v1/stats", params=query, headers=analyst)).json()["cells"]
+        total = [c for c in cells if c["value"] == "__total__"]
+        return cells if total and total[0]["count"] == sum(GROUPS.values()) else None
+
+    cells: list[dict[str, object]] = await wait_until(published, 60, "the day's statistics")
+    return cells
+
+
+async def test_chart_table_and_csv_equal_the_published_statistics(
+    browser: Browser, gw: LiveGateway, stack: Stack, requests_log: RequestLog
+):
+    cells = await publish_day(gw, stack)
+    page = await signed_in_analyst(browser, gw, requests_log)
+    try:
+        query = f"view=nationality&from={DAY.isoformat()}&to={DAY.isoformat()}"
+        await page.goto(f"{gw.base}/dashboard?{query}")
+        await expect(page.locator("canvas#chart")).to_be_visible()
+        rows = await page.eval_on_selector_all(
+            "#stats tbody tr",
+            "rows => rows.map(r => [r.dataset.window, r.dataset.value, r.cells[2].innerText])",
+        )
+        expected = [[c["window_start"], c["value"], c["display"]] for c in cells]
+        assert rows == expected  # the table is /v1/stats, "<5" and all
+        assert ["PAK", "<5"] in [r[1:] for r in rows]
+        assert await page.locator("#stats tr.suppressed").count() >= 2  # primary + complementary
+
+        charted = await page.evaluate(
+            """() => Chart.getChart("chart").data.datasets.map(d => [d.label, d.data])"""
+        )
+        names = {"AFG": "Afghanistan", "SYR": "Syria", "PAK": "Pakistan"}
+        by_value = {c["value"]: c["count"] for c in cells if c["value"] != "__total__"}
+        assert sorted(charted) == sorted([names[v], [n]] for v, n in by_value.items())
+        await page.screenshot(path=screenshot_path("dashboard-nationality"), full_page=True)
+
+        async with page.expect_download() as waiting:
+            await page.click("#csv")
+        download = await waiting.value
+        text = (await download.path()).read_text(encoding="utf-8")
+        csv_rows = list(csv.DictReader(io.StringIO(text)))
+        assert [[r["window_start"], r["value"], r["count"]] for r in csv_rows] == rows
+
+        assert await accessibility_problems(page) == []
+        assert requests_log.foreign(gw.base) == []
+    finally:
+        await page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["sq", "mk", "sr-Latn"])
+async def test_the_dashboard_in_each_language_shows_no_english_from_the_catalogue(
+    browser: Browser, gw: LiveGateway, requests_log: RequestLog, locale: str
+):
+    page = await signed_in_analyst(browser, gw, requests_log, locale=locale)
+    try:
+        await page.goto(f"{gw.base}/dashboard?view=participant&from={date(2026, 1, 1)}")
+        assert await page.get_attribute("html", "lang") == locale
+        text = await page.inner_text("body")
+        assert english_on_page(text, locale) == []
+        await page.screenshot(path=screenshot_path(f"dashboard-{locale}"), full_page=True)
+    finally:
+        await page.context.close()
