@@ -143,6 +143,12 @@ async def test_stats_as_json_and_csv_show_suppressed_cells_as_lt5(client, servic
         "/v1/stats", params={"nationality": "AFG", "participant": "RS"}, headers=analyst
     )
     assert conflict.status_code == 400
+    assert "one dimension at a time" in conflict.json()["detail"]
+    backwards = await client.get(
+        "/v1/stats", params={"from": "2026-11-20", "to": "2026-11-01"}, headers=analyst
+    )
+    assert backwards.status_code == 400
+    assert "ends (2026-11-01) before it starts (2026-11-20)" in backwards.json()["detail"]
 
 
 # --- operations and pages --------------------------------------------------------------------

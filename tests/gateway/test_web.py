@@ -395,3 +395,17 @@ async def test_console_filters_hide_rows_and_the_panel_counts_open_alerts(browse
         "ME-RS": "0",
     }  # a sub-section counts to its parent
     assert page.count('class="marker') == 3  # each covered section is on the map
+
+
+async def test_times_show_in_the_chosen_zone_with_utc_on_hover(browser, service):
+    moment = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    service.view("pcc-trebinje").apply_alert(make_alert("pcc-trebinje", now=moment), moment)
+    await sign_in(browser, service.authority.issue(Role.PCC_OPERATOR, pcc="pcc-trebinje"))
+    belgrade = (await browser.get("/console")).text
+    assert "1:00\u202fPM" in belgrade or "1:00 PM" in belgrade  # CET by default
+    assert 'title="2026-11-20 12:00:00 UTC"' in belgrade
+    utc = await browser.get("/console?tz=UTC")
+    assert "12:00\u202fPM" in utc.text or "12:00 PM" in utc.text
+    assert "wbx_tz=UTC" in utc.headers["set-cookie"]  # remembered
+    unknown = (await browser.get("/console?tz=Mars/Olympus")).text
+    assert 'value="Europe/Belgrade" selected' in unknown  # an unknown zone falls back
