@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -43,9 +43,34 @@ class KeyEntry(BaseModel):
     revoked: bool = False
     revoked_at: AwareDatetime | None = None
 
-    def valid_at(self, moment: datetime) -> bool:
-        """Whether an event dated `moment` falls inside this key's validity window."""
-        return self.valid_from <= moment and (self.valid_until is None or moment < self.valid_until)
+    def revoked_by(self, received_at: datetime) -> bool:
+        """Whether the key was revoked when a record was received.
+
+        A revocation covers what is received from its time on; a revocation without a time
+        (an old registry) covers everything.
+        """
+        if self.revoked_at is not None:
+            return received_at >= self.revoked_at
+        return self.revoked
+
+    def usable_at(self, received_at: datetime, grace: timedelta, skew: timedelta) -> bool:
+        """Whether the key's validity window covers a record received at `received_at`.
+
+        The window is judged at the trusted receipt time, never the event's own `time`: from
+        `valid_from` (less the clock skew between machines) until `valid_until` plus a grace
+        for records in flight. An agency's current key therefore signs reports of the past.
+        """
+        if received_at < self.valid_from - skew:
+            return False
+        return self.valid_until is None or received_at < self.valid_until + grace
+
+    def status_at(self, moment: datetime) -> str:
+        """ "revoked", "retired", "pending" (not yet valid) or "active" at `moment`."""
+        if self.revoked_by(moment):
+            return "revoked"
+        if self.valid_until is not None and moment >= self.valid_until:
+            return "retired"
+        return "pending" if moment < self.valid_from else "active"
 
     def verifier(self) -> Ed25519PublicKey:
         """The `cryptography` public key object."""
@@ -133,12 +158,12 @@ class KeyRegistry:
         return updated
 
     def active_keys(self, agency: str, at: datetime | None = None) -> list[KeyEntry]:
-        """The agency's unrevoked keys valid at `at` (default now)."""
+        """The agency's keys that are active (neither retired nor revoked) at `at` (default now)."""
         moment = at or _now()
         return [
             e
             for e in self._by_kid.values()
-            if e.agency == agency and not e.revoked and e.valid_at(moment)
+            if e.agency == agency and e.status_at(moment) == "active"
         ]
 
     def _require(self, kid: str) -> KeyEntry:

@@ -33,6 +33,11 @@ class ContractSettings(BaseSettings):
         default=timedelta(minutes=5),
         description="Events whose `time` is further than this in the future are rejected.",
     )
+    key_grace: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="A retired key still verifies records received this long after its "
+        "valid_until (records in flight when it was retired).",
+    )
 
 
 class KafkaSettings(BaseSettings):

@@ -68,6 +68,10 @@ class Verdict:
         return self.envelope.source if self.envelope is not None else self.read_source
 
 
+def _at(moment: datetime | None) -> str:
+    return utc_iso(moment) if moment is not None else "an unrecorded time"
+
+
 def _parse_time(value: str) -> datetime | None:
     try:
         return parse_rfc3339(value)
@@ -85,12 +89,14 @@ class Verifier:
         *,
         max_age: timedelta = timedelta(days=30),
         max_skew: timedelta = timedelta(minutes=5),
+        key_grace: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.registry = registry
         self.reference = reference
         self.max_age = max_age
         self.max_skew = max_skew
+        self.key_grace = key_grace
         self.clock = clock
 
     @classmethod
@@ -102,6 +108,7 @@ class Verifier:
             load_reference(settings.reference_file),
             max_age=settings.max_event_age,
             max_skew=settings.max_clock_skew,
+            key_grace=settings.key_grace,
         )
 
     def verify_bytes(self, raw: bytes, *, received_at: datetime | None = None) -> Verdict:
@@ -151,18 +158,26 @@ class Verifier:
             return Verdict(
                 Reason.SOURCE_MISMATCH, f"key {kid!r} belongs to {entry.agency}, source is {agency}"
             )
-        if entry.revoked:
-            return Verdict(Reason.REVOKED_KEY, f"key {kid!r} was revoked at {entry.revoked_at}")
-        event_time = _parse_time(obj["time"])
-        if event_time is None:
+        if entry.revoked_by(now):
             return Verdict(
-                Reason.MALFORMED, f"time {excerpt(obj['time'])!r} is not RFC 3339 with an offset"
+                Reason.REVOKED_KEY,
+                f"key {kid!r} was revoked at {_at(entry.revoked_at)}; "
+                f"the record was received at {utc_iso(now)}",
             )
-        if not entry.valid_at(event_time):
+        if not entry.usable_at(now, self.key_grace, self.max_skew):
+            until = (
+                f"{utc_iso(entry.valid_until)} (+{self.key_grace} grace)"
+                if entry.valid_until
+                else "-"
+            )
             return Verdict(
                 Reason.KEY_NOT_VALID_AT_TIME,
-                f"key {kid!r} is valid from {entry.valid_from} until {entry.valid_until}, "
-                f"event time is {event_time.isoformat()}",
+                f"key {kid!r} is valid for records received from {utc_iso(entry.valid_from)} "
+                f"until {until}; this one was received at {utc_iso(now)}",
+            )
+        if _parse_time(obj["time"]) is None:
+            return Verdict(
+                Reason.MALFORMED, f"time {excerpt(obj['time'])!r} is not RFC 3339 with an offset"
             )
         try:
             signed = signing_input(obj)

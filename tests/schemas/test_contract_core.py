@@ -145,18 +145,53 @@ def test_every_reason_code(keys):
     assert _verifier(entry).verify_bytes(b"\xff not json").reason is Reason.MALFORMED
 
 
-def test_rotation_keeps_old_signatures_valid_in_their_window(keys):
+def test_a_key_made_now_signs_an_event_dated_three_days_ago(keys):
+    private, made_now = new_key_pair("RS-BP", valid_from=NOW)
+    backfill = _signed({"RS-BP": (private, made_now)}, time=NOW - timedelta(days=3))
+    verifier = Verifier(KeyRegistry([made_now]), clock=lambda: NOW)
+    assert verifier.verify_object(backfill).reason is Reason.OK
+    # ...received a moment after the key was made, on a machine whose clock is behind:
+    assert verifier.verify_object(backfill, received_at=NOW - timedelta(seconds=1)).ok
+    # ...but not received before the key existed (beyond the clock skew).
+    early = verifier.verify_object(backfill, received_at=NOW - timedelta(hours=1))
+    assert early.reason is Reason.KEY_NOT_VALID_AT_TIME and "received at" in early.detail
+
+
+def test_a_retired_key_verifies_only_what_was_received_before_its_end_plus_grace(keys):
     old_private, old = new_key_pair("RS-BP", valid_from=EARLY)
-    _, new = new_key_pair("RS-BP", valid_from=NOW - timedelta(days=10))
-    registry = KeyRegistry([old, new])
-    registry.retire(old.kid, NOW - timedelta(days=10))
+    registry = KeyRegistry([old])
+    retired_at = NOW - timedelta(days=10)
+    registry.retire(old.kid, retired_at)
+    verifier = Verifier(registry, key_grace=timedelta(minutes=5), clock=lambda: NOW)
+    # Dated inside the key's window, as a forger holding the retired key would date it:
+    forged = _signed({"RS-BP": (old_private, old)}, time=retired_at - timedelta(days=1))
+    assert verifier.verify_object(forged).reason is Reason.KEY_NOT_VALID_AT_TIME
+    in_flight = retired_at + timedelta(minutes=4)
+    assert verifier.verify_object(forged, received_at=in_flight).ok
+    assert not verifier.verify_object(forged, received_at=retired_at + timedelta(minutes=5)).ok
+
+
+def test_a_revocation_covers_what_is_received_from_its_time_on(keys):
+    entry = keys["RS-BP"][1]
+    registry = KeyRegistry([entry])
     verifier = Verifier(registry, clock=lambda: NOW)
-    before = _signed({"RS-BP": (old_private, old)}, time=NOW - timedelta(days=11))
-    after = _signed({"RS-BP": (old_private, old)}, time=NOW - timedelta(days=1))
-    assert verifier.verify_object(before).reason is Reason.OK
-    assert verifier.verify_object(after).reason is Reason.KEY_NOT_VALID_AT_TIME
-    registry.revoke(old.kid)
-    assert verifier.verify_object(before).reason is Reason.REVOKED_KEY
+    event = _signed(keys, time=NOW - timedelta(hours=2))
+    registry.revoke(entry.kid, NOW - timedelta(hours=1))
+    before = verifier.verify_object(event, received_at=NOW - timedelta(hours=1, seconds=1))
+    assert before.ok  # received before the compromise was declared: re-verifies the same
+    after = verifier.verify_object(event, received_at=NOW - timedelta(hours=1))
+    assert after.reason is Reason.REVOKED_KEY and "received at" in after.detail
+
+
+def test_the_verdict_depends_on_the_receipt_time_not_on_when_it_is_verified(keys):
+    entry = keys["RS-BP"][1]
+    registry = KeyRegistry([entry])
+    received = NOW - timedelta(days=2)
+    event = _signed(keys, time=received - timedelta(minutes=1))
+    first = Verifier(registry, clock=lambda: received).verify_object(event, received_at=received)
+    registry.retire(entry.kid, NOW - timedelta(days=1))  # a rotation since
+    later = Verifier(registry, clock=lambda: NOW).verify_object(event, received_at=received)
+    assert first.ok and later.ok and first.digest == later.digest
 
 
 # --- any change to any signed byte is rejected ----------------------------------------------
