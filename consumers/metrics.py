@@ -37,3 +37,12 @@ END_TO_END = Histogram(
     buckets=(0.01, 0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86400),
 )
 LAG = Gauge("wbx_consumer_lag", "Records behind the high watermark", ["topic", "partition"])
+KEY_CHANGES = Counter(
+    "wbx_worker_key_changes_total",
+    "Records of wbx.keys.v1 read, by outcome (applied, unchanged, unsigned, conflict, unreadable)",
+    ["outcome"],
+)
+KEY_REGISTRY_STALE = Counter(
+    "wbx_verify_key_registry_stale_total",
+    "Records verified before the key registry feed had caught up with their receipt time",
+)

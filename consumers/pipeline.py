@@ -37,6 +37,7 @@ from consumers.verify import (
 )
 from schemas.derived import Alert, QuarantineRecord, SharedRecord
 from schemas.envelope import CONTENT_TYPE
+from schemas.registry_log import RegistryLog, follow
 from schemas.settings import KafkaSettings
 from schemas.verification import Verifier
 
@@ -73,6 +74,8 @@ def install_agents(
     kafka: KafkaSettings,
     *,
     verifier: Verifier,
+    keys: RegistryLog,
+    key_fresh_wait: float,
     seen: Any,
     replay_horizon: Any,
     policy: Policy,
@@ -100,9 +103,15 @@ def install_agents(
         await emit(topics.quarantine, quarantine_key(key), _json(record), JSON_HEADERS)
         metrics.EVENTS_OUT.labels(stage, "quarantine").inc()
 
+    @app.task
+    async def follow_keys() -> None:
+        # Every worker reads the whole registry topic (no consumer group).
+        await follow(kafka, keys)
+
     @app.agent(topics.ingest, concurrency=1, name="verify-protect")
     async def verify_protect(stream: Any) -> AsyncIterator[None]:
         processed = 0
+        await keys.loaded.wait()
         async for event in stream.events():
             started = time.perf_counter()
             message = event.message
@@ -110,6 +119,11 @@ def install_agents(
             metrics.EVENTS_IN.labels("verify").inc()
             now = clock()
             received_at = receipt_time(message.timestamp, now, max_receipt_delay)
+            # Judge the key with every change made before the receipt time, as a replay
+            # would: a revocation published a moment earlier must already count.
+            if not await keys.wait_fresh(received_at, key_fresh_wait):
+                metrics.KEY_REGISTRY_STALE.inc()
+            now = clock()
             outcome = verify_record(
                 event.value,
                 position,

@@ -48,6 +48,12 @@ class WorkerSettings(BaseSettings):
     )
     stats_flush_interval: float = Field(default=1.0, gt=0)
     max_record_bytes: int = Field(default=1_048_576, gt=0)
+    key_fresh_wait: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds the Verify stage waits for the key registry feed to have read "
+        "every change made before a record's receipt time (then it goes on, and counts it)",
+    )
     max_receipt_delay: timedelta = Field(
         default=timedelta(days=7),
         description="how far back a record's Kafka timestamp is trusted as its receipt time "

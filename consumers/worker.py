@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import faust
 from prometheus_client import start_http_server
 
+from consumers import metrics
 from consumers.aggregate import StatsState
 from consumers.app import create_app, declare_topics
 from consumers.pipeline import install_agents
@@ -18,6 +19,7 @@ from consumers.rules import load_rules
 from consumers.settings import WorkerSettings
 from consumers.state import RegionalState
 from schemas.reference import load_reference
+from schemas.registry_log import RegistryLog
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import INGEST, load_topic_plan
 from schemas.verification import Verifier
@@ -55,11 +57,16 @@ def build_worker_app(
         Router(load_rules(worker.alert_rules_file), reference),
         worker.state_horizon,
     )
+    keys = RegistryLog.from_settings(
+        contract, lambda outcome: metrics.KEY_CHANGES.labels(outcome.value).inc()
+    )
     install_agents(
         app,
         topics,
         kafka,
-        verifier=Verifier.from_settings(contract),
+        verifier=Verifier.from_settings(contract, keys.registry),
+        keys=keys,
+        key_fresh_wait=worker.key_fresh_wait,
         seen=seen,
         replay_horizon=worker.replay_horizon,
         policy=load_policy(worker.policy_file),

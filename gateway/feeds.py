@@ -15,8 +15,9 @@ from pydantic import ValidationError
 from gateway import metrics
 from gateway.views import PccAlerts, StatsView
 from schemas.derived import Alert, AlertAction, StatCell
+from schemas.registry_log import RegistryLog
 from schemas.settings import KafkaSettings
-from schemas.topics import ALERT_ACKS, STATS, alerts_topic
+from schemas.topics import ALERT_ACKS, KEYS, STATS, alerts_topic
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +30,13 @@ class Feeds:
         kafka: KafkaSettings,
         alerts: dict[str, PccAlerts],
         stats: StatsView,
+        keys: RegistryLog,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.kafka = kafka
         self.alerts = alerts
         self.stats = stats
+        self.keys = keys
         self.on_change = on_change
         self.loaded = asyncio.Event()
         self.pending_actions: list[AlertAction] = []
@@ -57,7 +60,7 @@ class Feeds:
         await consumer.start()
         try:
             await consumer.topics()
-            names = [*self._topic_pcc, ALERT_ACKS, STATS]
+            names = [*self._topic_pcc, ALERT_ACKS, STATS, KEYS]
             partitions = [
                 TopicPartition(name, p)
                 for name in names
@@ -87,9 +90,11 @@ class Feeds:
 
     def _dispatch(self, topic: str, value: bytes | None, timestamp_ms: int) -> None:
         if value is None:
-            return
+            return  # a tombstone on a compacted topic: nothing here is ever deleted
         try:
-            if topic == STATS:
+            if topic == KEYS:
+                self.keys.apply(value)
+            elif topic == STATS:
                 self.stats.apply(StatCell.model_validate_json(value))
             elif topic == ALERT_ACKS:
                 action = AlertAction.model_validate_json(value)

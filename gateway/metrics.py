@@ -20,3 +20,8 @@ UNREADABLE = Counter(
     "Records on a followed topic that could not be read or applied (ignored)",
     ["topic"],
 )
+KEY_CHANGES = Counter(
+    "wbx_gateway_key_changes_total",
+    "Records of wbx.keys.v1 read, by outcome (applied, unchanged, unsigned, conflict, unreadable)",
+    ["outcome"],
+)

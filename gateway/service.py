@@ -24,6 +24,7 @@ from schemas.derived import AlertAction, derived_id
 from schemas.envelope import agency_of
 from schemas.errors import WbxError
 from schemas.reference import load_reference
+from schemas.registry_log import RegistryLog
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.strict_json import excerpt
 from schemas.topics import ALERT_ACKS, INGEST, STATS, alerts_topic
@@ -70,13 +71,17 @@ class GatewayService:
         self.authority = TokenAuthority.from_file(
             self.settings.token_key_file, self.settings.issuer, self.settings.audience
         )
-        self.verifier = Verifier.from_settings(contract)
+        # The key registry: the seed file, kept in step with wbx.keys.v1 by the feed below.
+        self.keys = RegistryLog.from_settings(
+            contract, lambda outcome: metrics.KEY_CHANGES.labels(outcome.value).inc()
+        )
+        self.verifier = Verifier.from_settings(contract, self.keys.registry)
         self.alerts = {
             pcc: PccAlerts(self.settings.alerts_per_pcc, self.settings.stream_backlog)
             for pcc in sorted(self.reference.pccs)
         }
         self.stats = StatsView(self.settings.stat_cells)
-        self.feeds = Feeds(self.kafka, self.alerts, self.stats)
+        self.feeds = Feeds(self.kafka, self.alerts, self.stats, self.keys)
         outbox = Outbox(
             self.settings.outbox_dir / "gateway.sqlite3", self.settings.outbox_max_events
         )

@@ -142,6 +142,12 @@ class KeyRegistry:
             raise KeyRegistryError(f"key id {entry.kid!r} is already registered")
         self._by_kid[entry.kid] = entry
 
+    def replace(self, entry: KeyEntry) -> None:
+        """Put a changed entry in place of the registered one with the same key id."""
+        self._require(entry.kid)
+        self._by_kid[entry.kid] = entry
+        self._verifiers.pop(entry.kid, None)
+
     def revoke(self, kid: str, when: datetime | None = None) -> KeyEntry:
         """Mark a key revoked: nothing it signed verifies any more."""
         entry = self._require(kid)
@@ -165,6 +171,37 @@ class KeyRegistry:
             for e in self._by_kid.values()
             if e.agency == agency and e.status_at(moment) == "active"
         ]
+
+    def signing_problem(self, agency: str, kid: str, at: datetime | None = None) -> str | None:
+        """Why key `kid` must not sign for `agency` now (one sentence with what to do), or None.
+
+        The CLI asks before it signs or publishes, so it never emits an envelope that cannot
+        verify.
+        """
+        moment = at or _now()
+        entry = self._by_kid.get(kid)
+        if entry is None:
+            return (
+                f"key {kid} is not registered: register it with `wbx keys new --agency "
+                f"{agency}` (or ask the registry operators), then sign again"
+            )
+        if entry.agency != agency:
+            return (
+                f"key {kid} is registered for {entry.agency}, not {agency}: use --agency "
+                f"{entry.agency}, or {agency}'s own key"
+            )
+        status = entry.status_at(moment)
+        if status == "revoked":
+            return (
+                f"key {kid} was revoked at {entry.revoked_at}: make a new key with "
+                f"`wbx keys new --agency {agency}`"
+            )
+        if status == "retired":
+            return (
+                f"key {kid} was retired at {entry.valid_until}: sign with {agency}'s current "
+                "key (`wbx keys list`)"
+            )
+        return None
 
     def _require(self, kid: str) -> KeyEntry:
         entry = self._by_kid.get(kid)

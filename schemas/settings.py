@@ -33,6 +33,20 @@ class ContractSettings(BaseSettings):
         default=timedelta(minutes=5),
         description="Events whose `time` is further than this in the future are rejected.",
     )
+    registry_public_key: str | None = Field(
+        default=None,
+        description="the registry key's public half (raw Ed25519, base64url): only key "
+        "changes on wbx.keys.v1 it signed are applied; unset = the topic is ignored",
+    )
+    registry_private_key: Path = Field(
+        default=Path.home() / ".wbx" / "registry.pem",
+        description="the registry key `wbx keys` signs changes with (operators only)",
+    )
+    registry_log: Path | None = Field(
+        default=None,
+        description="a file of signed key changes the CLI reads and writes instead of the "
+        "wbx.keys.v1 topic (offline use; `wbx keys export/import` carry it)",
+    )
     key_grace: timedelta = Field(
         default=timedelta(minutes=5),
         description="A retired key still verifies records received this long after its "

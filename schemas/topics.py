@@ -19,11 +19,12 @@ SHARED = "wbx.shared.v1"
 STATS = "wbx.stats.v1"
 AUDIT = "wbx.audit.v1"
 ALERT_ACKS = "wbx.alert-acks.v1"
+KEYS = "wbx.keys.v1"
 # faust names a table's changelog `<app id>-<table>-changelog`; the plan declares it so its
 # partition count is decided here, co-partitioned with ingest, not by faust's default.
 SEEN_CHANGELOG = "wbx-seen-changelog"
 ALERTS_TEMPLATE = "wbx.alerts.{pcc}.v1"
-REQUIRED = (INGEST, QUARANTINE, VERIFIED, SHARED, STATS, AUDIT, ALERT_ACKS, SEEN_CHANGELOG)
+REQUIRED = (INGEST, QUARANTINE, VERIFIED, SHARED, STATS, AUDIT, ALERT_ACKS, KEYS, SEEN_CHANGELOG)
 
 # Kafka's own rule for topic names (legal characters, at most 249 of them).
 _KAFKA_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
@@ -55,6 +56,10 @@ class TopicSpec(BaseModel):
     readers: list[str] = Field(min_length=1)
     writers: list[str] = Field(min_length=1)
     per_pcc: bool = False
+    timestamp_type: Literal["CreateTime", "LogAppendTime"] = Field(
+        default="CreateTime",
+        description="LogAppendTime: the broker stamps each record when it appends it",
+    )
 
     @model_validator(mode="after")
     def _template_only_when_per_pcc(self) -> Self:
@@ -66,7 +71,11 @@ class TopicSpec(BaseModel):
 
     def configs(self) -> dict[str, str]:
         """Topic-level Kafka configs to apply at creation."""
-        return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy}
+        return {
+            "retention.ms": str(self.retention_ms),
+            "cleanup.policy": self.cleanup_policy,
+            "message.timestamp.type": self.timestamp_type,
+        }
 
 
 def _entry_label(raw: Any, index: int) -> str:

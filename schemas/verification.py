@@ -100,11 +100,13 @@ class Verifier:
         self.clock = clock
 
     @classmethod
-    def from_settings(cls, settings: ContractSettings | None = None) -> Verifier:
-        """A verifier over the configured key registry, reference data and clock window."""
+    def from_settings(
+        cls, settings: ContractSettings | None = None, registry: KeyRegistry | None = None
+    ) -> Verifier:
+        """A verifier over `registry` (default: the seed file), reference data, clock window."""
         settings = settings or ContractSettings()
         return cls(
-            KeyRegistry.load(settings.key_registry),
+            registry if registry is not None else KeyRegistry.load(settings.key_registry),
             load_reference(settings.reference_file),
             max_age=settings.max_event_age,
             max_skew=settings.max_clock_skew,

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from gateway.feeds import Feeds, describe
 from gateway.views import PccAlerts, StatsView, escalation_for
+from schemas.keys import KeyRegistry, new_key_pair
+from schemas.registry_log import RegistryLog, sign_change
 from schemas.settings import KafkaSettings
-from schemas.topics import ALERT_ACKS, STATS, alerts_topic
+from schemas.topics import ALERT_ACKS, KEYS, STATS, alerts_topic
 from tests.factories import make_alert
 
 NOW_MS = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp() * 1000)
 
 
+REGISTRY_KEY = Ed25519PrivateKey.generate()
+
+
 def feeds() -> Feeds:
     views = {pcc: PccAlerts(100, 100) for pcc in ("pcc-plav", "pcc-trebinje")}
-    return Feeds(KafkaSettings(bootstrap="127.0.0.1:1"), views, StatsView())
+    keys = RegistryLog(KeyRegistry([]), REGISTRY_KEY.public_key())
+    return Feeds(KafkaSettings(bootstrap="127.0.0.1:1"), views, StatsView(), keys)
 
 
 def test_alerts_reach_their_pcc_with_the_record_time_as_receipt():
@@ -43,10 +51,20 @@ def test_an_action_before_its_alert_waits_and_then_applies():
 
 def test_junk_on_any_followed_topic_is_skipped_and_the_feed_goes_on():
     feed = feeds()
-    for topic in (STATS, ALERT_ACKS, alerts_topic("pcc-plav")):
+    for topic in (STATS, ALERT_ACKS, KEYS, alerts_topic("pcc-plav")):
         for junk in (b"\xff", b"{}", b"[" * 5_000, b'{"key": 1}'):
             feed._dispatch(topic, junk, NOW_MS)
     feed._dispatch(STATS, None, NOW_MS)  # a tombstone on the compacted topic
     alert = make_alert("pcc-plav")
     feed._dispatch(alerts_topic("pcc-plav"), alert.model_dump_json().encode(), NOW_MS)
     assert describe(feed) == {"loaded": False, "alerts": 1, "stat_cells": 0}
+
+
+def test_a_key_change_on_the_registry_topic_reaches_the_gateways_verifier():
+    feed = feeds()
+    _, entry = new_key_pair("RS-BP")
+    feed._dispatch(KEYS, sign_change("add", entry, REGISTRY_KEY), NOW_MS)
+    assert feed.keys.registry.get(entry.kid) == entry
+    _, other = new_key_pair("ME-BP")
+    feed._dispatch(KEYS, sign_change("add", other, Ed25519PrivateKey.generate()), NOW_MS)
+    assert feed.keys.registry.get(other.kid) is None  # not the registry key's signature

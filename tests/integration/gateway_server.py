@@ -13,7 +13,7 @@ from gateway.api.main import create_app
 from gateway.auth import Role
 from gateway.service import GatewayService
 from gateway.settings import GatewaySettings
-from schemas.settings import ContractSettings, KafkaSettings
+from schemas.settings import KafkaSettings
 from tests.integration.pipeline_stack import Stack
 from wbx.broker import free_port
 
@@ -63,7 +63,7 @@ async def start_gateway(stack: Stack, tmp: Path, **settings: object) -> LiveGate
             **settings,  # type: ignore[arg-type]
         ),
         KafkaSettings(bootstrap=stack.bootstrap, idempotence=False),
-        ContractSettings(key_registry=tmp / "keys.json"),
+        stack.contract(),
         clock=clock,
     )
     port = free_port()

@@ -10,8 +10,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas.keys import KeyEntry, KeyRegistry, new_key_pair
-from schemas.settings import KafkaSettings
+from schemas.keys import KeyEntry, KeyRegistry, new_key_pair, write_private_key
+from schemas.registry_log import public_key_text
+from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import load_topic_plan
 from tests.factories import envelope, record, signed
 from tests.integration.kafka_io import WorkerProcess
@@ -31,6 +32,21 @@ class Stack:
     tmp: Path
     keys: dict[str, tuple[Ed25519PrivateKey, KeyEntry]] = field(default_factory=dict)
     worker: WorkerProcess | None = None
+    registry_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+
+    @property
+    def registry_public_key(self) -> str:
+        """The registry key's public half, as components are configured with it."""
+        return public_key_text(self.registry_key.public_key())
+
+    def contract(self) -> ContractSettings:
+        """Contract settings of a component of this stack (seed file, registry key)."""
+        return ContractSettings(
+            key_registry=self.tmp / "keys.json",
+            registry_public_key=self.registry_public_key,
+            registry_private_key=self.tmp / "registry.pem",
+            private_key_dir=self.tmp / "private-keys",
+        )
 
     @property
     def bootstrap(self) -> str:
@@ -43,6 +59,9 @@ class Stack:
             "WBX_KAFKA_BOOTSTRAP": self.bootstrap,
             "WBX_KAFKA_IDEMPOTENCE": "false",
             "WBX_KEY_REGISTRY": str(self.tmp / "keys.json"),
+            "WBX_REGISTRY_PUBLIC_KEY": self.registry_public_key,
+            "WBX_REGISTRY_PRIVATE_KEY": str(self.tmp / "registry.pem"),
+            "WBX_PRIVATE_KEY_DIR": str(self.tmp / "private-keys"),
             "WBX_WORKER_METRICS_PORT": "0",
             "WBX_WORKER_REBALANCE_TIMEOUT": "1",
             "WBX_WORKER_STATS_FLUSH_INTERVAL": "0.3",
@@ -94,6 +113,7 @@ def start_stack(tmp: Path, extra_keys: dict[str, KeyEntry] | None = None) -> Sta
     for entry in (extra_keys or {}).values():
         registry.add(entry)
     registry.save(tmp / "keys.json")
+    write_private_key(stack.registry_key, tmp / "registry.pem")
     return stack
 
 

@@ -97,9 +97,11 @@ def test_up_demo_serves_statistics_and_alerts_then_sigint_stops_everything(tmp_p
             return browser, browser.post("/sign-in", data=data)
 
         browser, signed_in = sign_in(codes["analyst dashboard"])
-        with browser:
+        try:
             assert signed_in.headers["location"] == "/dashboard", signed_in.text
             assert browser.get("/dashboard").status_code == 200
+        finally:
+            browser.close()
         other, again = sign_in(codes["analyst dashboard"])
         other.close()
         assert again.status_code == 401  # single use

@@ -16,6 +16,7 @@ from schemas.topics import (
     ALERT_ACKS,
     AUDIT,
     INGEST,
+    KEYS,
     REQUIRED,
     STATS,
     VERIFIED,
@@ -78,7 +79,12 @@ def test_plan_values_that_other_code_relies_on() -> None:
     assert specs[INGEST].partitions == 6 and specs[VERIFIED].partitions == 6
     assert specs[AUDIT].retention_ms >= 400 * 24 * 3600 * 1000
     assert "gateway" in specs[ALERT_ACKS].writers
-    assert specs[INGEST].configs() == {"retention.ms": "604800000", "cleanup.policy": "delete"}
+    assert specs[INGEST].configs() == {
+        "retention.ms": "604800000",
+        "cleanup.policy": "delete",
+        "message.timestamp.type": "LogAppendTime",  # the trusted receipt time of key checks
+    }
+    assert specs[KEYS].cleanup_policy == "compact" and specs[KEYS].writers == ["admin"]
 
 
 def test_plan_without_pccs_has_no_alert_topics() -> None:

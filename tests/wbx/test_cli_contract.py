@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import stat
+import subprocess
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas.keys import KeyRegistry
+from schemas.keys import KeyRegistry, new_key_pair, write_private_key
+from schemas.registry_log import sign_change
+from schemas.settings import ContractSettings, KafkaSettings
 from wbx.cli import cli
+from wbx.commands import _registry
 
 APPREHENSION = {
     "type": "apprehension",
@@ -23,9 +32,21 @@ APPREHENSION = {
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An offline registry (a file of signed changes) with its own registry key."""
     monkeypatch.setenv("WBX_KEY_REGISTRY", str(tmp_path / "keys.json"))
     monkeypatch.setenv("WBX_PRIVATE_KEY_DIR", str(tmp_path / "private"))
+    monkeypatch.setenv("WBX_REGISTRY_LOG", str(tmp_path / "registry.jsonl"))
+    monkeypatch.setenv("WBX_REGISTRY_PRIVATE_KEY", str(tmp_path / "registry.pem"))
+    monkeypatch.delenv("WBX_REGISTRY_PUBLIC_KEY", raising=False)
+    made = CliRunner().invoke(cli, ["keys", "init-registry"])
+    assert made.exit_code == 0 and "WBX_REGISTRY_PUBLIC_KEY=" in made.output, made.output
     return tmp_path
+
+
+def registry_now() -> KeyRegistry:
+    """The registry as the CLI sees it: the seed plus the signed changes."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        return _registry.current(ContractSettings(), KafkaSettings()).registry
 
 
 def _new_key(runner: CliRunner, agency: str, *extra: str) -> tuple[str, Path]:
@@ -39,8 +60,9 @@ def test_keys_new_registers_the_public_key_and_keeps_the_private_key_private(env
     runner = CliRunner()
     kid, private = _new_key(runner, "RS-BP")
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
-    entry = KeyRegistry.load(env / "keys.json").get(kid)
+    entry = registry_now().get(kid)
     assert entry is not None and entry.agency == "RS-BP"
+    assert KeyRegistry.load(env / "keys.json").entries() == []  # the seed is not written
     assert "PRIVATE KEY" not in runner.invoke(cli, ["keys", "list"]).output
 
 
@@ -48,10 +70,10 @@ def test_rotate_retires_the_old_key_and_revoke_marks_it(env):
     runner = CliRunner()
     old, _ = _new_key(runner, "RS-BP")
     new, _ = _new_key(runner, "RS-BP", "--rotate")
-    registry = KeyRegistry.load(env / "keys.json")
+    registry = registry_now()
     assert registry.get(old).valid_until is not None and registry.get(new).valid_until is None
     assert runner.invoke(cli, ["keys", "revoke", old]).exit_code == 0
-    assert KeyRegistry.load(env / "keys.json").get(old).revoked
+    assert registry_now().get(old).revoked
 
 
 def test_bad_agency_is_a_clear_error(env):
@@ -168,3 +190,58 @@ def test_every_command_has_help(command):
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
+
+
+def _sign(runner: CliRunner, private: Path, agency: str, tmp_path: Path) -> Any:
+    """`wbx sign` of one payload; a refusal must also leave no envelope behind."""
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(APPREHENSION) + "\n")
+    out = tmp_path / f"signed-{uuid.uuid4()}.jsonl"
+    result = runner.invoke(
+        cli, ["sign", "--key", str(private), "--agency", agency, "-o", str(out), str(source)]
+    )
+    if result.exit_code != 0:
+        assert not out.exists() or out.read_text() == ""
+    return result
+
+
+def test_sign_refuses_a_key_that_is_unregistered_foreign_retired_or_revoked(env, tmp_path):
+    runner = CliRunner()
+    stray = tmp_path / "stray.pem"
+    write_private_key(Ed25519PrivateKey.generate(), stray)
+    refused = _sign(runner, stray, "RS-BP", tmp_path)
+    assert refused.exit_code != 0 and "is not registered" in refused.output
+    kid, private = _new_key(runner, "RS-BP")
+    foreign = _sign(runner, private, "BA-BP", tmp_path)
+    assert foreign.exit_code != 0 and "not registered" in foreign.output  # its id names RS-BP
+    assert _sign(runner, private, "RS-BP", tmp_path).exit_code == 0
+    assert runner.invoke(cli, ["keys", "retire", kid]).exit_code == 0
+    retired = _sign(runner, private, "RS-BP", tmp_path)
+    assert retired.exit_code != 0 and f"key {kid} was retired" in retired.output
+    kid2, private2 = _new_key(runner, "RS-BP")
+    assert runner.invoke(cli, ["keys", "revoke", kid2]).exit_code == 0
+    revoked = _sign(runner, private2, "RS-BP", tmp_path)
+    assert revoked.exit_code != 0 and f"key {kid2} was revoked" in revoked.output
+
+
+def test_a_change_not_signed_by_the_registry_key_is_ignored_and_import_refuses_it(env, tmp_path):
+    runner = CliRunner()
+    _, entry = new_key_pair("ME-BP")
+    forged = sign_change("add", entry, Ed25519PrivateKey.generate())
+    with (env / "registry.jsonl").open("a") as handle:
+        handle.write(forged.decode() + "\n")
+    assert registry_now().get(entry.kid) is None
+    file = tmp_path / "stick.jsonl"
+    file.write_bytes(forged + b"\n")
+    refused = runner.invoke(cli, ["keys", "import", str(file)])
+    assert refused.exit_code != 0 and "line 1: unsigned" in refused.output
+
+
+def test_keys_new_leaves_the_repository_untouched(env):
+    repo = Path(__file__).resolve().parents[2]
+    before = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
+                            text=True, check=True).stdout  # fmt: skip
+    _new_key(CliRunner(), "AL-BP")
+    after = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    assert after == before

@@ -13,10 +13,12 @@ from schemas.compose import envelope_from_object, payload_from_object
 from schemas.envelope import Envelope, EnvelopeBody, describe_errors
 from schemas.errors import EnvelopeInvalidError, WbxError
 from schemas.keys import key_id, load_private_key
-from schemas.settings import ContractSettings
+from schemas.settings import ContractSettings, KafkaSettings
 from schemas.signing import sign_wire
 from schemas.verification import Verifier
+from wbx.commands import _registry
 from wbx.commands._jsonl import read_jsonl
+from wbx.commands._registry import refuse_unusable_key
 
 _input = click.argument("file", type=click.File("rb"))
 
@@ -67,9 +69,10 @@ def sign(key_file: Path, agency: str, output: IO[str], file: IO[bytes]) -> None:
     """Sign unsigned envelopes or bare payloads; writes one signed envelope per line."""
     try:
         private = load_private_key(key_file)
+        kid = key_id(agency, private.public_key())
+        refuse_unusable_key(agency, kid)
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None
-    kid = key_id(agency, private.public_key())
     good = bad = 0
     for line in read_jsonl(file):
         try:
@@ -87,15 +90,22 @@ def sign(key_file: Path, agency: str, output: IO[str], file: IO[bytes]) -> None:
 
 
 @click.command("verify")
-@click.option("--registry", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option(
+    "--registry",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Seed registry file (default: WBX_KEY_REGISTRY); changes come from the topic or "
+    "WBX_REGISTRY_LOG.",
+)
 @_input
 def verify(registry: Path | None, file: IO[bytes]) -> None:
-    """Verify each signed line and print its reason code (ok, bad_signature, ...)."""
+    """Verify each signed line as received now and print its reason code (ok, ...)."""
     settings = ContractSettings()
     if registry is not None:
         settings = settings.model_copy(update={"key_registry": registry})
     try:
-        verifier = Verifier.from_settings(settings)
+        keys = _registry.current(settings, KafkaSettings())
+        verifier = Verifier.from_settings(settings, keys.registry)
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None
     good = bad = 0

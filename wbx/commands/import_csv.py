@@ -11,7 +11,9 @@ from producers.csv_import import load_mapping, read_csv
 from producers.publisher import Publisher
 from schemas.envelope import EnvelopeBody
 from schemas.errors import WbxError
+from schemas.keys import key_id, load_private_key
 from schemas.settings import INFRA_DIR
+from wbx.commands._registry import refuse_unusable_key
 
 
 async def _publish(agency: str, key: Path, events: list[EnvelopeBody], timeout: float) -> int:
@@ -39,6 +41,7 @@ def command(
 ) -> None:
     """Map each CSV row (per person or per incident) to events and publish the valid ones."""
     try:
+        refuse_unusable_key(agency, key_id(agency, load_private_key(key).public_key()))
         spec = load_mapping(mapping or INFRA_DIR / "csv" / f"{event_type}.toml")
         if spec.type != event_type:
             raise click.UsageError(f"mapping is for {spec.type}, not {event_type}")

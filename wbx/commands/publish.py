@@ -10,7 +10,9 @@ import click
 
 from producers.publisher import Publisher
 from schemas.errors import EnvelopeInvalidError, WbxError
+from schemas.keys import key_id, load_private_key
 from wbx.commands._jsonl import read_jsonl
+from wbx.commands._registry import refuse_unusable_key
 
 
 async def _publish(
@@ -43,6 +45,7 @@ async def _publish(
 def command(agency: str, key: Path, timeout: float, progress: bool, file: IO[bytes]) -> None:
     """Publish payloads or envelopes (one JSON object per line) to wbx.ingest.v1."""
     try:
+        refuse_unusable_key(agency, key_id(agency, load_private_key(key).public_key()))
         sent, queued, errors = asyncio.run(_publish(agency, key, file, timeout, progress))
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None

@@ -1,0 +1,120 @@
+"""The key registry as the CLI sees it: the seed file plus the signed changes, read from the
+`wbx.keys.v1` topic or, offline, from a file of signed changes (`WBX_REGISTRY_LOG`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from consumers.replay import read_to_end
+from schemas.errors import KeyRegistryError, PrivateKeyError, WbxError
+from schemas.keys import load_private_key, write_private_key
+from schemas.registry_log import Outcome, RegistryLog, parse_public_key, public_key_text
+from schemas.settings import ContractSettings, KafkaSettings
+from schemas.topics import KEYS
+from wbx.broker import wait_for_broker
+
+
+def trusted_key(contract: ContractSettings) -> Ed25519PublicKey | None:
+    """The registry key to trust: the configured public key, else the local private key's."""
+    if contract.registry_public_key:
+        return parse_public_key(contract.registry_public_key)
+    if contract.registry_private_key.exists():
+        return load_private_key(contract.registry_private_key).public_key()
+    return None
+
+
+def signing_key(contract: ContractSettings) -> Ed25519PrivateKey:
+    """The registry key that signs changes; a clear error when this machine has none."""
+    try:
+        return load_private_key(contract.registry_private_key)
+    except PrivateKeyError:
+        raise KeyRegistryError(
+            f"no registry key at {contract.registry_private_key}: registry changes are signed "
+            "by the operators' registry key; create one with `wbx keys init-registry` or point "
+            "WBX_REGISTRY_PRIVATE_KEY at it"
+        ) from None
+
+
+def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
+    """The registry key at `path`, made (mode 0600) if there is none yet."""
+    if not path.exists():
+        write_private_key(Ed25519PrivateKey.generate(), path)
+    return load_private_key(path)
+
+
+def records_of(contract: ContractSettings, kafka: KafkaSettings) -> list[bytes]:
+    """The signed changes: from the offline file if one is configured, else from the topic."""
+    if contract.registry_log is not None:
+        if not contract.registry_log.exists():
+            return []
+        lines = contract.registry_log.read_text(encoding="utf-8").splitlines()
+        return [line.encode("utf-8") for line in lines if line.strip()]
+    try:
+        asyncio.run(wait_for_broker(kafka.bootstrap_servers, 10))
+        found = asyncio.run(read_to_end(kafka, [KEYS]))
+    except WbxError as exc:
+        raise KeyRegistryError(
+            f"cannot read {KEYS} at {kafka.bootstrap_servers} ({exc}); start the platform, "
+            "or work offline with WBX_REGISTRY_LOG=<file>"
+        ) from None
+    return [record.value for record in found if record.value is not None]
+
+
+def current(contract: ContractSettings, kafka: KafkaSettings) -> RegistryLog:
+    """The registry now: the seed file with every signed change applied."""
+    log = RegistryLog.from_settings(contract)
+    log.trusted = trusted_key(contract)
+    ignored = [o for o in map(log.apply, records_of(contract, kafka)) if o in _BAD]
+    if ignored:
+        click.echo(f"note: {len(ignored)} registry record(s) ignored (not signed by the "
+                   "registry key, or contradicting a key)", err=True)  # fmt: skip
+    return log
+
+
+_BAD = (Outcome.UNSIGNED, Outcome.CONFLICT, Outcome.UNREADABLE)
+
+
+def write(records: list[bytes], contract: ContractSettings, kafka: KafkaSettings) -> str:
+    """Append signed changes to the offline file, or publish them on the topic; says where."""
+    if contract.registry_log is not None:
+        contract.registry_log.parent.mkdir(parents=True, exist_ok=True)
+        with contract.registry_log.open("a", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(record.decode("utf-8") + "\n")
+        return str(contract.registry_log)
+    asyncio.run(_publish(records, kafka))
+    return f"{KEYS} at {kafka.bootstrap_servers}"
+
+
+async def _publish(records: list[bytes], kafka: KafkaSettings) -> None:
+    await wait_for_broker(kafka.bootstrap_servers, 10)
+    producer = AIOKafkaProducer(
+        acks="all", enable_idempotence=kafka.use_idempotence, **kafka.client_options()
+    )
+    await producer.start()
+    try:
+        for record in records:
+            kid = json.loads(record)["entry"]["kid"]
+            await producer.send_and_wait(KEYS, record, key=kid.encode("utf-8"))
+    finally:
+        await producer.stop()
+
+
+def public_text(private: Ed25519PrivateKey) -> str:
+    """The public half of a registry key, as WBX_REGISTRY_PUBLIC_KEY takes it."""
+    return public_key_text(private.public_key())
+
+
+def refuse_unusable_key(agency: str, kid: str) -> None:
+    """Raise KeyRegistryError (one sentence: which and what to do) unless `kid` may sign for
+    `agency` now: registered, for that agency, neither retired nor revoked."""
+    keys = current(ContractSettings(), KafkaSettings()).registry
+    problem = keys.signing_problem(agency, kid)
+    if problem is not None:
+        raise KeyRegistryError(problem)
