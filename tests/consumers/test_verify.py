@@ -278,3 +278,28 @@ def test_a_bug_in_a_check_quarantines_the_record_instead_of_raising():
     assert isinstance(outcome, Rejected)
     assert outcome.record.reason == UNPROCESSABLE
     assert "RuntimeError" in outcome.record.detail
+
+
+def test_a_record_reprocessed_after_a_restart_gets_the_same_verdict(agency_key):
+    """The key is judged at the record's timestamp: a rotation in between changes nothing."""
+    entry = agency_key[1]
+    registry = KeyRegistry([entry])
+    verifier = Verifier(registry, clock=lambda: NOW)
+    appended = NOW - timedelta(hours=3)
+    timestamp = appended.timestamp()  # faust's record timestamp: float seconds
+    raw = record(signed(envelope(time=appended - timedelta(minutes=1)), agency_key))
+    position = Position("wbx.ingest.v1", 0, 7)
+
+    def verdict(now: datetime) -> Outcome:
+        received_at = receipt_time(timestamp, now, timedelta(days=7))
+        guard = ReplayGuard({}, timedelta(days=31))  # a restart: no memory of the first run
+        return verify_record(raw, position, verifier, guard, max_bytes=100_000,
+                             received_at=received_at)  # fmt: skip
+
+    first = verdict(appended + timedelta(seconds=1))
+    registry.retire(entry.kid, NOW - timedelta(hours=1))  # rotated after the record came in
+    again = verdict(NOW + timedelta(days=2))  # replayed from the topic two days later
+    assert isinstance(first, Accepted) and isinstance(again, Accepted)
+    assert first.digest == again.digest
+    registry.revoke(entry.kid, appended + timedelta(minutes=1))
+    assert isinstance(verdict(NOW), Accepted)  # received before the revocation time

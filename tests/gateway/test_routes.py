@@ -59,6 +59,11 @@ async def test_post_events_queues_accepted_events_stamped_with_their_receipt_tim
     assert (
         before.timestamp() * 1000 - 1 <= queued.timestamp_ms <= datetime.now(UTC).timestamp() * 1000
     )
+    refused = await client.post(
+        "/v1/events", json=bad, headers=auth(service, Role.PUBLISHER, agency="RS-BP")
+    )
+    assert refused.status_code == 422  # nothing accepted: a 4xx, with each event's reason
+    assert refused.json()["results"][0]["reason"] == "bad_signature"
 
 
 async def test_post_events_refuses_bodies_with_4xx_problems(client, service, key):

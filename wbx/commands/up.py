@@ -16,8 +16,10 @@ from consumers.settings import WorkerSettings
 from gateway.auth import Role, TokenAuthority
 from gateway.settings import GatewaySettings
 from schemas.errors import WbxError
-from schemas.settings import KafkaSettings
+from schemas.settings import ContractSettings, KafkaSettings
+from schemas.topics import KEYS
 from wbx.broker import BrokerUnreachableError, EmbeddedBroker, wait_for_broker
+from wbx.commands._registry import load_or_create_signing_key, public_text
 from wbx.up import Platform, StartupError, apply_plan, read_status, require_free, wait_http
 
 
@@ -99,6 +101,13 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
             click.echo(f"using the Kafka cluster at {kafka.bootstrap_servers}")
         apply_plan(kafka)
         env: dict[str, str] = {}
+        contract = ContractSettings()
+        if not contract.registry_public_key:
+            # A machine of its own: the local registry key (~/.wbx, outside the repository)
+            # signs key changes, so `wbx keys new|retire|revoke` work against this platform.
+            signer = load_or_create_signing_key(contract.registry_private_key)
+            env["WBX_REGISTRY_PUBLIC_KEY"] = public_text(signer)
+            click.echo(f"key registry: {KEYS}, changes signed by {contract.registry_private_key}")
         if demo:
             env["WBX_KEY_REGISTRY"] = str(demo_keys(var_dir / "sim-keys"))
         platform.spawn("worker", ["worker"], env)
@@ -116,7 +125,6 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
             ]
             platform.spawn("simulator", sim_args, env)
             from schemas.reference import load_reference
-            from schemas.settings import ContractSettings
 
             print_tokens(gateway, sorted(load_reference(ContractSettings().reference_file).pccs))
         click.echo(f"logs in {var_dir / 'logs'}; Ctrl-C stops everything")

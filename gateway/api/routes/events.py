@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from gateway.api.deps import PublisherPrincipal, ServiceDep
 from gateway.api.models import EventResult, IngestOut
@@ -52,17 +52,22 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=IngestOut,
-    responses={**PROBLEM_RESPONSES, 413: {"description": "Body or batch too large"}},
+    responses={
+        **PROBLEM_RESPONSES,
+        413: {"description": "Body or batch too large"},
+        422: {"model": IngestOut, "description": "Every event was rejected (each with its reason)"},
+    },
     openapi_extra=_BODY_SCHEMA,
     summary="Submit one signed envelope or an array of them",
 )
 async def create_events(
-    request: Request, service: ServiceDep, principal: PublisherPrincipal
+    request: Request, response: Response, service: ServiceDep, principal: PublisherPrincipal
 ) -> IngestOut:
     """Verify each envelope like the Verify stage and queue the accepted ones for Kafka.
 
     The token's agency must be every event's source. Replaying a request is harmless: events
-    are identified by source and id.
+    are identified by source and id. 202 when at least one event was accepted; 422 when none
+    was (a revoked key, say), with the reason of each either way.
     """
     raw = await _read_limited(request, service.settings.max_body_bytes)
     try:
@@ -83,6 +88,8 @@ async def create_events(
     except SourceNotAllowedError as exc:
         raise HTTPException(403, str(exc)) from None
     accepted = sum(r.status == "accepted" for r in results)
+    if not accepted:
+        response.status_code = 422
     return IngestOut(
         accepted=accepted,
         rejected=len(results) - accepted,
