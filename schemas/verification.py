@@ -160,6 +160,10 @@ class Verifier:
             return Verdict(
                 Reason.SOURCE_MISMATCH, f"key {kid!r} belongs to {entry.agency}, source is {agency}"
             )
+        if _parse_time(obj["time"]) is None:
+            return Verdict(
+                Reason.MALFORMED, f"time {excerpt(obj['time'])!r} is not RFC 3339 with an offset"
+            )
         if entry.revoked_by(now):
             return Verdict(
                 Reason.REVOKED_KEY,
@@ -176,10 +180,6 @@ class Verifier:
                 Reason.KEY_NOT_VALID_AT_TIME,
                 f"key {kid!r} is valid for records received from {utc_iso(entry.valid_from)} "
                 f"until {until}; this one was received at {utc_iso(now)}",
-            )
-        if _parse_time(obj["time"]) is None:
-            return Verdict(
-                Reason.MALFORMED, f"time {excerpt(obj['time'])!r} is not RFC 3339 with an offset"
             )
         try:
             signed = signing_input(obj)
