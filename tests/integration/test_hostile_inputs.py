@@ -169,7 +169,7 @@ async def test_every_hostile_record_on_the_ingest_topic_gets_exactly_one_outcome
 
 
 def _gateway_expectation(item: Hostile) -> tuple[int, str | None]:
-    """The status (and, for 202, the per-event reason) the gateway must answer."""
+    """The status (and, for 202 and 422, the per-event reason) the gateway must answer."""
     if len(item.value) > MAX_BODY:
         return 413, None
     try:
@@ -178,7 +178,9 @@ def _gateway_expectation(item: Hostile) -> tuple[int, str | None]:
         return 400, None
     if parsed == []:
         return 400, None
-    return 202, "ok" if item.expect in (EXPECT_VERIFIED, REPLAY) else item.expect
+    if item.expect in (EXPECT_VERIFIED, REPLAY):
+        return 202, "ok"
+    return 422, item.expect  # nothing accepted: 4xx, with the event's own verdict
 
 
 async def test_the_gateway_answers_every_hostile_body_with_4xx_or_a_per_event_verdict(
@@ -208,13 +210,13 @@ async def test_the_gateway_answers_every_hostile_body_with_4xx_or_a_per_event_ve
             body = response.json()
             if response.status_code != status:
                 wrong.append((item.index, item.kind, status, response.status_code, body))
-            elif status == 202 and any(r["reason"] != reason for r in body["results"]):
+            elif status in (202, 422) and any(r["reason"] != reason for r in body["results"]):
                 wrong.append((item.index, item.kind, reason, body["results"][:2]))
-            elif status != 202:
+            elif status not in (202, 422):
                 assert response.headers["content-type"] == "application/problem+json"
                 assert body["detail"], body
     assert not wrong, f"seed {SEED + 1}: {wrong[:5]}"
-    assert statuses[202] and statuses[400] and statuses[413], statuses
+    assert statuses[202] and statuses[422] and statuses[400] and statuses[413], statuses
 
     # What the gateway accepted reaches the worker and is never quarantined there.
     assert await gw.service.forwarder.flush(timeout=60)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import stat
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -237,11 +239,19 @@ def test_a_change_not_signed_by_the_registry_key_is_ignored_and_import_refuses_i
     assert refused.exit_code != 0 and "line 1: unsigned" in refused.output
 
 
-def test_keys_new_leaves_the_repository_untouched(env):
+def test_keys_new_with_the_default_places_leaves_the_repository_untouched(tmp_path):
+    """Run as a user would, with nothing configured but an offline registry file: the private
+    key and the registry key land under ~/.wbx, the seed file in infra/ is never written."""
     repo = Path(__file__).resolve().parents[2]
-    before = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
-                            text=True, check=True).stdout  # fmt: skip
-    _new_key(CliRunner(), "AL-BP")
-    after = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
-                           text=True, check=True).stdout  # fmt: skip
+    status = ["git", "status", "--porcelain", "--untracked-files=all"]
+    before = subprocess.run(status, cwd=repo, capture_output=True, text=True, check=True).stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WBX_")}
+    env |= {"HOME": str(tmp_path), "WBX_REGISTRY_LOG": str(tmp_path / "registry.jsonl")}
+    for args in (["keys", "init-registry"], ["keys", "new", "--agency", "AL-BP"]):
+        done = subprocess.run([sys.executable, "-m", "wbx", *args], cwd=repo, env=env,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert list((tmp_path / ".wbx" / "keys").glob("AL-BP.*.pem"))
+    assert (tmp_path / ".wbx" / "registry.pem").exists()
+    after = subprocess.run(status, cwd=repo, capture_output=True, text=True, check=True).stdout
     assert after == before
