@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from consumers.replay import read_to_end
 from schemas.errors import KeyRegistryError, PrivateKeyError, WbxError
-from schemas.keys import load_private_key, write_private_key
+from schemas.keys import KeyRegistry, load_private_key, write_private_key
 from schemas.registry_log import Outcome, RegistryLog, parse_public_key, public_key_text
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import KEYS
@@ -68,8 +68,10 @@ def records_of(contract: ContractSettings, kafka: KafkaSettings) -> list[bytes]:
 
 def current(contract: ContractSettings, kafka: KafkaSettings) -> RegistryLog:
     """The registry now: the seed file with every signed change applied."""
-    log = RegistryLog.from_settings(contract)
-    log.trusted = trusted_key(contract)
+    log = RegistryLog(KeyRegistry.load(contract.key_registry), trusted_key(contract))
+    if log.trusted is None:
+        click.echo(f"note: no registry key is configured, so only the seed file "
+                   f"{contract.key_registry} counts", err=True)  # fmt: skip
     ignored = [o for o in map(log.apply, records_of(contract, kafka)) if o in _BAD]
     if ignored:
         click.echo(f"note: {len(ignored)} registry record(s) ignored (not signed by the "
