@@ -6,13 +6,17 @@ returns. Windows are the event's UTC day, ISO week (Monday start) and calendar m
 * `events`: one per event, by total, participant, border section and event type.
 * `persons`: one per person listed in the event's data (`persons` list and/or a single
   `person`), by total, participant, border section, nationality, sex, age band ('unknown'
-  when missing) and vulnerability (one count per distinct flag, so the vulnerability group's
-  total counts flags, not people). Apprehensions and irregular crossing attempts also count
+  when missing) and vulnerability (one row per distinct flag; the group's total counts
+  people). Apprehensions and irregular crossing attempts also count
   the members of `group_size` that are not listed, as 'unknown' nationality, sex and age band.
   These are person-reports: a person reported in two events counts twice.
 
 Every change marks its (period, window start, measure, dimension) group dirty; `flush`
-publishes dirty groups after disclosure control (`consumers.disclosure.protect_group`).
+publishes dirty groups, each cell through the perturbation table (`consumers.disclosure`):
+the cell's true count and the sum of its records' keys decide what is shown. A group's
+`__total__` counts events or people (a person with two vulnerability flags is one person
+in the total and appears in both flags' rows). Each cell says whether its window is open,
+final, or revised by a late report.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from consumers.disclosure import DEFAULT_THRESHOLD, TOTAL, protect_group
+from consumers.disclosure import KEY_SPACE, TOTAL, PerturbationTable, person_key
 from schemas.derived import (
     Dimension,
     Measure,
@@ -77,18 +81,18 @@ def event_cells(record: SharedRecord) -> list[Cell]:
     ]
 
 
-def person_cells(record: SharedRecord) -> list[Cell]:
-    """The `persons` cells one record adds to, one entry per increment."""
+def person_cells(record: SharedRecord) -> list[tuple[int, Cell]]:
+    """The `persons` cells one record adds to: (the person's index in the event, cell)."""
     where = [
         (Dimension.TOTAL, ALL),
         (Dimension.PARTICIPANT, record.participant.value),
         (Dimension.BORDER_SECTION, record.border_section),
     ]
-    cells: list[Cell] = []
+    cells: list[tuple[int, Cell]] = []
     persons = record.persons()
-    for person in persons:
-        cells += where
-        cells += [
+    for index, person in enumerate(persons):
+        mine = [
+            *where,
             (Dimension.NATIONALITY, _label(person, "nationality")),
             (Dimension.SEX, _label(person, "sex")),
             (Dimension.AGE_BAND, _label(person, "age_band")),
@@ -97,40 +101,79 @@ def person_cells(record: SharedRecord) -> list[Cell]:
         if isinstance(flags, list):
             # A flag repeated in one person's list is still one vulnerable person.
             distinct = dict.fromkeys(str(f) for f in flags if isinstance(f, str) and f)
-            cells += [(Dimension.VULNERABILITY, flag) for flag in distinct]
-    group_size = record.data.get("group_size")
-    if record.kind in _GROUP_SIZE_KINDS and type(group_size) is int:
+            mine += [(Dimension.VULNERABILITY, flag) for flag in distinct]
+        cells += [(index, cell) for cell in mine]
+    unknown = [(d, UNKNOWN) for d in (Dimension.NATIONALITY, Dimension.SEX, Dimension.AGE_BAND)]
+    for index in range(len(persons), person_count(record)):
         # The group is the headcount; unlisted members are still people who crossed.
-        unlisted = max(0, group_size - len(persons))
-        unknown = [(d, UNKNOWN) for d in (Dimension.NATIONALITY, Dimension.SEX, Dimension.AGE_BAND)]
-        cells += (where + unknown) * unlisted
+        cells += [(index, cell) for cell in (*where, *unknown)]
     return cells
 
 
-def _tally(cells: Iterable[Cell]) -> dict[Dimension, dict[str, int]]:
-    """Increments per dimension and value."""
-    out: dict[Dimension, dict[str, int]] = {}
-    for dimension, value in cells:
+def person_count(record: SharedRecord) -> int:
+    """The persons an event counts: those listed, or its group size when that is larger."""
+    listed = len(record.persons())
+    group_size = record.data.get("group_size")
+    if record.kind in _GROUP_SIZE_KINDS and type(group_size) is int:
+        return max(listed, group_size)
+    return listed
+
+
+Tally = dict[Dimension, dict[str, tuple[int, int]]]
+"""Per dimension and value: (records, sum of their record keys modulo 2^32)."""
+
+
+def _tally(keyed: Iterable[tuple[int, Cell]]) -> Tally:
+    """Counts and key sums per dimension and value, from (record key, cell) pairs."""
+    out: Tally = {}
+    for key, (dimension, value) in keyed:
         values = out.setdefault(dimension, {})
-        values[value] = values.get(value, 0) + 1
+        n, keys = values.get(value, (0, 0))
+        values[value] = (n + 1, (keys + key) % KEY_SPACE)
     return out
 
 
+EVENT_DIMENSIONS = (Dimension.TOTAL, Dimension.PARTICIPANT, Dimension.BORDER_SECTION,
+                    Dimension.EVENT_TYPE)  # fmt: skip
+PERSON_DIMENSIONS = (Dimension.TOTAL, Dimension.PARTICIPANT, Dimension.BORDER_SECTION,
+                     Dimension.NATIONALITY, Dimension.SEX, Dimension.AGE_BAND,
+                     Dimension.VULNERABILITY)  # fmt: skip
+"""Every group a measure has: each record adds to the total of all of them, so a group's
+total counts events or people, also where values overlap (a person with two flags)."""
+
+
+def tallies(record: SharedRecord) -> dict[Measure, tuple[Tally, tuple[int, int]]]:
+    """What one record adds, per measure: the cells, and (records, key sum) of its total."""
+    people = [person_key(record.record_key, i) for i in range(person_count(record))]
+    persons = _tally((people[i], cell) for i, cell in person_cells(record))
+    return {
+        Measure.EVENTS: (
+            _tally((record.record_key, cell) for cell in event_cells(record)),
+            (1, record.record_key % KEY_SPACE),
+        ),
+        Measure.PERSONS: (persons, (len(people), sum(people) % KEY_SPACE)),
+    }
+
+
 class StatsState:
-    """Counts per window and group, and the groups changed since the last flush.
+    """True counts and key sums per window and group, and the groups changed since the last
+    flush; every cell leaves through the perturbation table (`consumers.disclosure`).
 
     It does not remember which events it counted: `consumers.state.RegionalState` applies
     each event once. Bound: the groups of windows not yet closed for good (a window is kept
     until `lateness` after its end), times the dimensions and their values.
     """
 
-    def __init__(
-        self, lateness: timedelta = timedelta(days=7), threshold: int = DEFAULT_THRESHOLD
-    ) -> None:
+    def __init__(self, ptable: PerturbationTable, lateness: timedelta = timedelta(days=7)) -> None:
+        self.ptable = ptable
         self.lateness = lateness
-        self.threshold = threshold
-        self._counts: dict[GroupKey, dict[str, int]] = {}
+        self._counts: dict[GroupKey, dict[str, tuple[int, int]]] = {}
         self._dirty: set[GroupKey] = set()
+        self._revised: set[GroupKey] = set()
+        self._published: set[GroupKey] = set()
+        # Groups last published while their window was open: published once more when it
+        # ends, so no cell on the compacted topic says "open" for ever.
+        self._shown_open: set[GroupKey] = set()
 
     @property
     def dirty_groups(self) -> frozenset[GroupKey]:
@@ -141,7 +184,7 @@ class StatsState:
         self, period: Period, start: date, measure: Measure, dimension: Dimension, value: str
     ) -> int:
         """The exact count of one cell before disclosure control (never publish this)."""
-        return self._counts.get((period, start, measure, dimension), {}).get(value, 0)
+        return self._counts.get((period, start, measure, dimension), {}).get(value, (0, 0))[0]
 
     def _closed_for_good(self, end: date, now: datetime) -> bool:
         """True once a window ending on `end` can no longer take late events."""
@@ -155,33 +198,49 @@ class StatsState:
             return AddResult.TOO_LATE
         # Tally once per record, then add the tallies to each window: cells repeat (one per
         # person) and there are six windows (three periods, two measures).
-        tallies = {
-            Measure.EVENTS: _tally(event_cells(record)),
-            Measure.PERSONS: _tally(person_cells(record)),
-        }
+        added = tallies(record)
         for period in Period:
-            start, _ = window_bounds(period, day)
-            for measure, by_dimension in tallies.items():
-                for dimension, values in by_dimension.items():
+            start, end = window_bounds(period, day)
+            for measure, (by_dimension, total) in added.items():
+                if not total[0]:
+                    continue  # no people in this event: its persons groups do not change
+                dimensions = EVENT_DIMENSIONS if measure is Measure.EVENTS else PERSON_DIMENSIONS
+                for dimension in dimensions:
                     group = (period, start, measure, dimension)
-                    counts = self._counts.setdefault(group, {})
-                    for value, n in values.items():
-                        counts[value] = counts.get(value, 0) + n
+                    cells = self._counts.setdefault(group, {})
+                    for value, (n, keys) in [*by_dimension.get(dimension, {}).items(),
+                                             (TOTAL, total)]:  # fmt: skip
+                        old_n, old_keys = cells.get(value, (0, 0))
+                        cells[value] = (old_n + n, (old_keys + keys) % KEY_SPACE)
                     self._dirty.add(group)
+                    if _midnight(end) <= _aware(now) and group in self._published:
+                        self._revised.add(group)  # a late report changed what was shown
         return AddResult.COUNTED
+
+    def _status(self, group: GroupKey, now: datetime) -> str:
+        _, end = window_bounds(group[0], group[1])
+        if _midnight(end) > _aware(now):
+            return "open"
+        return "revised" if group in self._revised else "final"
 
     def _publish(self, groups: Iterable[GroupKey], now: datetime) -> list[StatCell]:
         """Published cells of the given groups after disclosure control, in a stable order."""
         out: list[StatCell] = []
         for group in sorted(groups, key=lambda g: (g[0].value, g[1], g[2].value, g[3].value)):
-            counts = self._counts.get(group)
-            if counts is None:
+            cells = self._counts.get(group)
+            if cells is None:
                 continue  # evicted meanwhile: nothing left to say about it
             period, start, measure, dimension = group
             _, end = window_bounds(period, start)
-            published = protect_group(counts, TOTAL, self.threshold)
-            for value in [*sorted(counts), TOTAL]:
-                count, why = published[value]
+            status = self._status(group, now)
+            self._published.add(group)
+            if status == "open":
+                self._shown_open.add(group)
+            else:
+                self._shown_open.discard(group)
+            for value in sorted(cells, key=lambda v: (v == TOTAL, v)):
+                n, keys = cells[value]
+                shown = self.ptable.publish(n, keys)
                 out.append(
                     StatCell(
                         key=f"{period.value}|{start.isoformat()}|{measure.value}|"
@@ -192,18 +251,20 @@ class StatsState:
                         measure=measure,
                         dimension=dimension,
                         value=value,
-                        count=count,
-                        suppressed=count is None,
-                        suppression=why,
-                        display=f"<{self.threshold}" if count is None else str(count),
+                        count=shown.count,
+                        suppressed=shown.suppressed,
+                        display=shown.display,
+                        status=status,
                         updated_at=now,
                     )
                 )
         return out
 
     def flush(self, now: datetime) -> list[StatCell]:
-        """Cells (with `__total__`) of every group changed since the last flush; clears them."""
-        groups, self._dirty = self._dirty, set()
+        """Cells (with `__total__`) of every group changed since the last flush, and of every
+        group shown as open whose window has ended since; clears them."""
+        ended = {g for g in self._shown_open if self._status(g, now) != "open"}
+        groups, self._dirty = self._dirty | ended, set()
         return self._publish(groups, now)
 
     def all_cells(self, now: datetime) -> list[StatCell]:
@@ -224,6 +285,9 @@ class StatsState:
         ]
         for group in gone:
             del self._counts[group]
+            self._revised.discard(group)
+            self._published.discard(group)
+            self._shown_open.discard(group)
         return len(gone)
 
     def sizes(self) -> dict[str, int]:

@@ -1,84 +1,167 @@
-"""Statistical disclosure control for published counts (Eurostat-style small-cell rule).
+"""Statistical disclosure control of every published count: the cell key method.
 
-A *group* is the set of cells that break one total down by one dimension (e.g. persons per
-nationality in one day). The published total of a group equals the sum of its cells, so an
-analyst can always compute `total - sum(visible cells)` = the sum of the hidden cells.
+Every record (an event, or a person listed in one) carries a fixed 32-bit **record key**,
+drawn in the Protect stage from a keyed HMAC of the event (`consumers.pseudonyms`), so a
+redelivery or a replay has the same key. A cell's **cell key** is the sum of its records'
+keys modulo 2^32, read as a fraction of 1. The **perturbation table** (`infra/ptable.toml`)
+maps (true count, cell key) to the published value:
 
-Primary suppression hides every count from 1 to threshold-1. Zero is shown: an empty cell
-reveals nobody, and hiding zeros would only make the published table harder to read.
+* 0 stays 0 (an empty cell reveals nobody);
+* 1 to 4 are never published: the cell shows `<5` (count null);
+* 5 and more are published with a small noise, at most ±2, unbiased, and never below 5.
 
-Complementary suppression then hides further cells, smallest visible non-zero first (ties by
-key), until both hold:
-
-* at least two cells are hidden, so `total - visible` is a sum of several cells and never
-  one hidden cell's exact count;
-* the hidden cells add up to at least the threshold, so that difference is not itself a
-  small count (two hidden cells of 1 and 1 would otherwise reveal "2 people, 1 and 1").
-
-If the visible non-zero cells run out first, everything non-zero is hidden; the total is then
-the sum of hidden cells, and when that sum is small the total is primary-suppressed by
-`protect_group`, so the difference is never published either.
-
-Example (threshold 5): {AFG: 10, SYR: 3, IRQ: 6, CUB: 0}, total 19. SYR is primary; hiding
-only SYR would give 19 - 10 - 6 - 0 = 3, so IRQ (the smallest visible non-zero) is hidden as
-complementary: 19 - 10 - 0 = 9 = SYR + IRQ, which reveals neither.
+The same records always give the same published value, whichever table, period or query
+produced the cell, so repeating a query or polling an update learns nothing new, and
+subtracting overlapping cells (days from their week, values from their total) gives a sum of
+independent noises, not people. `docs/statistics.md` explains the method and what an analyst
+may conclude.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
+import hashlib
+import struct
+from bisect import bisect_right
+from dataclasses import dataclass
+from pathlib import Path
 
-Suppression = Literal["none", "primary", "complementary"]
-Published = tuple[int | None, Suppression]
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from schemas.config_files import read_toml
+from schemas.errors import ConfigurationError, join_items, validation_items
+
 TOTAL = "__total__"
-DEFAULT_THRESHOLD = 5
+KEY_SPACE = 2**32
+"""Record and cell keys are integers in [0, 2^32): a cell key k stands for k / 2^32."""
 
 
-def _check(cells: Mapping[str, int], threshold: int) -> None:
-    if threshold < 1:
-        raise ValueError(f"threshold must be at least 1, got {threshold}")
-    negative = sorted(key for key, count in cells.items() if count < 0)
-    if negative:
-        raise ValueError(f"counts cannot be negative: {negative}")
+def person_key(record_key: int, index: int) -> int:
+    """The record key of the `index`-th person of an event: fixed, independent of the rest.
+
+    A hash of the event's key and the index, so the persons of one event do not share a
+    key (their sum would not be uniform) and none can be derived without the event's key.
+    """
+    digest = hashlib.sha256(struct.pack(">IQ", record_key % KEY_SPACE, index)).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
-def suppress(cells: Mapping[str, int], threshold: int = DEFAULT_THRESHOLD) -> dict[str, Published]:
-    """Each cell's published count (None when hidden) and why; see the module docstring."""
-    _check(cells, threshold)
-    result: dict[str, Published] = {}
-    hidden: set[str] = set()
-    for key, count in cells.items():
-        if 0 < count < threshold:
-            result[key] = (None, "primary")
-            hidden.add(key)
-        else:
-            result[key] = (count, "none")
-    if not hidden:
-        return result
-    hidden_sum = sum(cells[key] for key in hidden)
-    # Ascending (count, key): the cheapest complement first, and the same choice on every run.
-    candidates = sorted((count, key) for key, count in cells.items() if key not in hidden and count)
-    for count, key in candidates:
-        # (The sum test alone implies two cells, a lone primary being small; kept to be plain.)
-        if len(hidden) >= 2 and hidden_sum >= threshold:
-            break
-        result[key] = (None, "complementary")
-        hidden.add(key)
-        hidden_sum += count
-    return result
+class Outcome(BaseModel):
+    """One possible published value for a true count, with its probability."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    noise: int
+    probability: float = Field(gt=0, le=1)
 
 
-def protect_group(
-    counts: Mapping[str, int],
-    total_key: str = TOTAL,
-    threshold: int = DEFAULT_THRESHOLD,
-) -> dict[str, Published]:
-    """The cells after `suppress` plus the exact total under `total_key` (hidden if small)."""
-    if total_key in counts:
-        raise ValueError(f"a cell may not be named {total_key!r}: it is the group total's key")
-    result = suppress(counts, threshold)
-    total = sum(counts.values())
-    # A small total is a small cell too: it would reveal that 1..threshold-1 people exist.
-    result[total_key] = (None, "primary") if 0 < total < threshold else (total, "none")
-    return result
+class Row(BaseModel):
+    """The noise distribution of one true count (the last row serves every larger count)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    count: int = Field(ge=0)
+    outcomes: list[Outcome] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _a_distribution(self) -> Row:
+        total = sum(o.probability for o in self.outcomes)
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"probabilities of count {self.count} add up to {total}, not 1")
+        return self
+
+
+class PTableFile(BaseModel):
+    """`infra/ptable.toml`: the parameters and rows of the perturbation table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    small: int = Field(ge=1, description="true counts 1..small-1 are shown as '<small'")
+    max_noise: int = Field(ge=0)
+    rows: list[Row] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _the_rules_hold(self) -> PTableFile:
+        counts = [row.count for row in self.rows]
+        if counts != list(range(self.small, self.small + len(counts))):
+            raise ValueError(f"rows must be counts {self.small}, {self.small + 1}, ... in order")
+        for row in self.rows:
+            for outcome in row.outcomes:
+                if abs(outcome.noise) > self.max_noise:
+                    raise ValueError(f"count {row.count}: noise {outcome.noise} > max_noise")
+                if row.count + outcome.noise < self.small:
+                    raise ValueError(
+                        f"count {row.count}: noise {outcome.noise} would publish a value "
+                        f"below {self.small}"
+                    )
+            mean = sum(o.noise * o.probability for o in row.outcomes)
+            if abs(mean) > 1e-9:
+                raise ValueError(f"count {row.count}: the noise is biased (mean {mean})")
+        return self
+
+
+@dataclass(frozen=True)
+class Published:
+    """A cell as published: the count (None when shown as `<small`) and what a table shows."""
+
+    count: int | None
+    display: str
+
+    @property
+    def suppressed(self) -> bool:
+        """True when the cell shows `<small` instead of a number."""
+        return self.count is None
+
+
+class PerturbationTable:
+    """Looks up the published value of (true count, cell key)."""
+
+    def __init__(self, spec: PTableFile) -> None:
+        self.spec = spec
+        self.small = spec.small
+        self.max_noise = spec.max_noise
+        # Per row: the upper bound of each outcome's slice of the cell key space.
+        self._rows = [
+            (
+                [round(sum(o.probability for o in row.outcomes[: i + 1]) * KEY_SPACE)
+                 for i in range(len(row.outcomes))],
+                [o.noise for o in row.outcomes],
+            )
+            for row in spec.rows
+        ]  # fmt: skip
+
+    def noise(self, count: int, cell_key: int) -> int:
+        """The noise added to a true count of at least `small` for a cell key."""
+        bounds, noises = self._rows[min(count - self.small, len(self._rows) - 1)]
+        return noises[min(bisect_right(bounds, cell_key % KEY_SPACE), len(noises) - 1)]
+
+    def publish(self, count: int, cell_key: int) -> Published:
+        """What a table shows for a cell with `count` records whose keys sum to `cell_key`."""
+        if count < 0:
+            raise ValueError(f"a count cannot be negative: {count}")
+        if count == 0:
+            return Published(0, "0")
+        if count < self.small:
+            return Published(None, f"<{self.small}")
+        value = count + self.noise(count, cell_key)
+        return Published(value, str(value))
+
+    def possible_counts(self, shown: Published, ceiling: int) -> range:
+        """The true counts (up to `ceiling`) that can publish `shown`: what an analyst, who
+        knows this table but no record key, can conclude from one cell."""
+        if shown.count is None:
+            return range(1, self.small)
+        if shown.count == 0:
+            return range(0, 1)
+        low = max(self.small, shown.count - self.max_noise)
+        return range(low, min(ceiling, shown.count + self.max_noise) + 1)
+
+
+def load_ptable(path: Path) -> PerturbationTable:
+    """Read and check a perturbation table; errors name the file and the row."""
+    raw = read_toml(path, "perturbation table", ConfigurationError)
+    try:
+        return PerturbationTable(PTableFile.model_validate(raw))
+    except ValidationError as exc:
+        raise ConfigurationError(
+            f"{path}: {join_items(validation_items(exc.errors()), root='<file>')}"
+        ) from None

@@ -264,6 +264,7 @@ def protect(
         incident=envelope.wbxincident,
         closed=envelope.wbxclosed,
         pseudonym_key_id=pseudonymiser.key_id,
+        record_key=pseudonymiser.record_key(envelope.source, envelope.id),
         data=data,
         provenance=Provenance(event_id=envelope.id, source=envelope.source, digest=digest),
     )

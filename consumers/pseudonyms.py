@@ -55,6 +55,17 @@ class Pseudonymiser:
         # Never show the secret in logs or tracebacks.
         return f"Pseudonymiser(key_id={self.key_id!r})"
 
+    def record_key(self, source: str, event_id: str) -> int:
+        """The event's 32-bit record key for statistics (the cell key method).
+
+        Keyed, so nobody without the secret can compute the noise of a published cell; a
+        function of the event's identity, so a redelivery or a replay gets the same key. It
+        is stored in the shared record, so a later rotation of the secret leaves the
+        published values of past windows unchanged.
+        """
+        mac = hmac.new(self._secret, f"record-key|{source}|{event_id}".encode(), hashlib.sha256)
+        return int.from_bytes(mac.digest()[:4], "big")
+
     def pseudonym(self, kind: DataKind, value: str) -> str:
         """The pseudonym of one identifier of one kind under the current key."""
         # Kind and key id are inside the MAC, not only in the visible prefix, so the hex part

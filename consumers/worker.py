@@ -11,6 +11,7 @@ from prometheus_client import start_http_server
 from consumers import metrics
 from consumers.aggregate import StatsState
 from consumers.app import create_app, declare_topics
+from consumers.disclosure import load_ptable
 from consumers.pipeline import install_agents
 from consumers.protect import load_policy
 from consumers.pseudonyms import Pseudonymiser
@@ -53,7 +54,7 @@ def build_worker_app(
         value_type=str,
     )
     regional = RegionalState(
-        StatsState(lateness=worker.stats_lateness),
+        StatsState(load_ptable(worker.ptable_file), lateness=worker.stats_lateness),
         Router(load_rules(worker.alert_rules_file), reference),
         worker.state_horizon,
     )

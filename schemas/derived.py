@@ -63,6 +63,12 @@ class SharedRecord(WireModel):
     incident: str | None = None
     closed: bool | None = None
     pseudonym_key_id: str
+    record_key: int = Field(
+        ge=0,
+        lt=2**32,
+        description="fixed random key of the event for the cell key method (a keyed HMAC of "
+        "source and id, so a redelivery has the same key)",
+    )
     data: dict[str, Any] = Field(description="the payload after the protection policy")
     provenance: Provenance
 
@@ -153,8 +159,9 @@ class Measure(StrEnum):
 class StatCell(WireModel):
     """One cell of regional statistics after disclosure control (`wbx.stats.v1`, compacted).
 
-    `count` is null when the cell is suppressed; `display` is what a table shows ("<5" for a
-    suppressed cell). Totals are exact unless themselves 1-4.
+    Every count is protected by the cell key method (docs/statistics.md): `count` is the
+    perturbed value (zero stays zero, never 1-4), null when the true count is 1-4; `display`
+    is what a table shows ("<5" then). The same records always give the same value.
     """
 
     key: str = Field(description="compaction key: period|window_start|measure|dimension|value")
@@ -165,9 +172,13 @@ class StatCell(WireModel):
     dimension: Dimension
     value: str
     count: int | None
-    suppressed: bool
-    suppression: Literal["none", "primary", "complementary"] = "none"
+    suppressed: bool = Field(description="true when the cell shows '<5' instead of a number")
     display: str
+    status: Literal["open", "final", "revised"] = Field(
+        default="final",
+        description="open: its window has not ended; final: ended; revised: changed by a "
+        "late report after it ended",
+    )
     updated_at: AwareDatetime
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from consumers.disclosure import load_ptable
 from schemas.compose import compose_envelope
 from schemas.derived import (
     Alert,
@@ -23,6 +25,7 @@ from schemas.derived import (
 )
 from schemas.keys import KeyEntry, new_key_pair
 from schemas.payloads import PAYLOAD_TYPES, payload_model
+from schemas.settings import INFRA_DIR
 from schemas.signing import sign_wire
 from schemas.vocab import Accuracy, Handling, ImpactLevel, Purpose, Reliability
 
@@ -152,6 +155,12 @@ def make_alert(
 _FAMILY_OF_KIND = {model.kind: model.family.value for model in PAYLOAD_TYPES.values()}
 
 
+def record_key_of(event_id: str | None) -> int:
+    """A fixed 32-bit record key for an event id (random when there is none)."""
+    seed = (event_id or str(uuid.uuid4())).encode()
+    return int.from_bytes(hashlib.sha256(seed).digest()[:4], "big")
+
+
 def shared_record(
     kind: str,
     data: dict[str, Any],
@@ -182,6 +191,7 @@ def shared_record(
         impact="medium",
         incident=incident,
         pseudonym_key_id="k1",
+        record_key=record_key_of(event_id),
         data={"border_section": section, **data},
         provenance=Provenance(
             event_id=event_id or str(uuid.uuid4()),
@@ -344,3 +354,7 @@ CANARIES = sorted(
         NOTES,
     }
 )
+
+
+PTABLE = load_ptable(INFRA_DIR / "ptable.toml")
+"""The perturbation table the platform ships (`infra/ptable.toml`)."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from consumers.aggregate import AddResult, StatsState
+from consumers.disclosure import Published
 from schemas.derived import Dimension, Measure, Period, SharedRecord, StatCell
-from tests.factories import shared_record
+from tests.factories import PTABLE, record_key_of, shared_record
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SUN = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)  # ISO week 2026-11-23, month of November
@@ -48,10 +50,8 @@ def by_key(cells: list[StatCell]) -> dict[str, StatCell]:
     return keyed
 
 
-@pytest.fixture
-def week() -> StatsState:
+def _week_events() -> list[SharedRecord]:
     """Five events over Sunday, Monday and Tuesday around a week and a month boundary."""
-    state = StatsState()
     events = [
         apprehension([person("AFG")] * 6, time=SUN),
         apprehension(
@@ -82,7 +82,16 @@ def week() -> StatsState:
             time=TUE + timedelta(hours=2),
         ),
     ]
-    assert [state.add(e, NOW) for e in events] == [AddResult.COUNTED] * 5
+    # Fixed record keys, as the Protect stage derives them from each event's identity.
+    return [e.model_copy(update={"record_key": record_key_of(f"week-{i}")})
+            for i, e in enumerate(events)]  # fmt: skip
+
+
+@pytest.fixture
+def week() -> StatsState:
+    """The five events of `_week_events`, counted."""
+    state = StatsState(PTABLE)
+    assert [state.add(e, NOW) for e in _week_events()] == [AddResult.COUNTED] * 5
     return state
 
 
@@ -130,33 +139,92 @@ def test_hand_computed_exact_counts(week: StatsState, cell: tuple[str, ...], exp
     assert got == expected
 
 
+def _true(state: StatsState, cell: StatCell) -> int:
+    return state.count(cell.period, cell.window_start, cell.measure, cell.dimension, cell.value)
+
+
 def test_published_cells_after_disclosure_control(week: StatsState):
     got = by_key(week.flush(NOW))
+    for c in got.values():
+        true = _true(week, c)
+        shown = PTABLE.possible_counts(Published(c.count, c.display), 10_000)
+        assert true in shown, (c.key, true, c.display)  # perturbed, never beyond the table
+        assert c.suppressed == (c.count is None) == (c.display == "<5") == (0 < true < 5)
+        assert c.count is None or c.count == 0 or c.count >= 5
+        assert (c.count == 0) == (true == 0)
+        assert "suppression" not in c.model_dump()  # nothing says how a cell was protected
     shown = {key: c.display for key, c in got.items()}
-    assert shown["day|2026-11-30|persons|nationality|SYR"] == "5"
-    assert shown["day|2026-11-30|persons|nationality|__total__"] == "15"
-    # 3 + 2 hidden add up to 5: no complementary cell needed, "unknown" stays visible.
-    assert got["day|2026-11-30|persons|age_band|14-17"].suppression == "primary"
-    assert got["day|2026-11-30|persons|age_band|35-64"].suppression == "primary"
-    assert shown["day|2026-11-30|persons|age_band|unknown"] == "10"
-    # Week of the 30th: AFG 1 is primary; IRQ 5 and SYR 5 tie and IRQ wins by key.
-    assert got["week|2026-11-30|persons|nationality|AFG"].suppression == "primary"
-    assert got["week|2026-11-30|persons|nationality|IRQ"].suppression == "complementary"
-    assert shown["week|2026-11-30|persons|nationality|SYR"] == "5"
-    assert shown["week|2026-11-30|persons|nationality|__total__"] == "21"
-    # uam 4 + vot 1 are both small, but the group total of 5 flags is shown.
-    assert shown["week|2026-11-30|persons|vulnerability|uam"] == "<5"
-    assert shown["week|2026-11-30|persons|vulnerability|__total__"] == "5"
-    assert shown["month|2026-11-01|persons|border_section|BA-ME"] == "14"
-    assert shown["month|2026-11-01|events|total|all"] == "<5"
+    assert shown["day|2026-11-30|persons|age_band|14-17"] == "<5"  # 3
+    assert shown["week|2026-11-30|persons|nationality|AFG"] == "<5"  # 1
+    assert shown["month|2026-11-01|events|total|all"] == "<5"  # 3
+    # A vulnerability breakdown's total counts people; each flag is a row of its own.
+    assert _true(week, got["week|2026-11-30|persons|vulnerability|__total__"]) == 21
+    assert _true(week, got["week|2026-11-30|persons|vulnerability|uam"]) == 4
+    assert _true(week, got["day|2026-11-29|persons|vulnerability|__total__"]) == 6
     cell = got["week|2026-11-30|persons|total|all"]
     assert (cell.window_start, cell.window_end) == (date(2026, 11, 30), date(2026, 12, 7))
     assert got["month|2026-11-01|persons|total|all"].window_end == date(2026, 12, 1)
     assert all(c.updated_at == NOW for c in got.values())
-    for c in got.values():
-        assert c.suppressed == (c.count is None) == (c.display == "<5")
-        assert c.count is None or c.count == 0 or c.count >= 5
-    assert "day|2026-11-29|persons|vulnerability|__total__" not in got  # nobody flagged
+    # All five were counted at NOW, 2026-12-01 12:00, before anything was shown.
+    assert got["day|2026-11-30|persons|total|all"].status == "final"
+    assert got["week|2026-11-30|persons|total|all"].status == "open"
+    assert got["month|2026-12-01|persons|total|all"].status == "open"
+
+
+def test_a_window_shown_open_is_published_again_as_final_when_it_ends():
+    state = StatsState(PTABLE)
+    state.add(apprehension([person()] * 6, time=MON), MON)
+    assert {c.status for c in state.flush(MON) if c.period is Period.DAY} == {"open"}
+    assert state.flush(MON + timedelta(hours=1)) == []  # nothing new while it runs
+    ended = [c for c in state.flush(TUE) if c.period is Period.DAY]
+    assert ended and {c.status for c in ended} == {"final"}
+    assert state.flush(TUE + timedelta(hours=1)) == []
+    state.add(apprehension([person()] * 2, time=MON), TUE)  # a late report for Monday
+    late = [c for c in state.flush(TUE) if c.period is Period.DAY]
+    assert late and {c.status for c in late} == {"revised"}
+
+
+def test_the_same_records_give_the_same_published_values_whatever_the_order(week: StatsState):
+    first = {c.key: c.display for c in week.all_cells(NOW)}
+    again = StatsState(PTABLE)
+    # The same five events, added in reverse: the same cells, the same noise.
+    events = list(reversed(_week_events()))
+    for event in events:
+        again.add(event, NOW)
+    assert {c.key: c.display for c in again.all_cells(NOW)} == first
+
+
+def test_differencing_days_from_their_week_or_watching_updates_cannot_find_the_3():
+    """The attack of issue 12: AFG has 3 persons on one day and 10 on each of six others."""
+    state = StatsState(PTABLE, lateness=timedelta(days=30))
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    later = datetime(2026, 12, 20, tzinfo=UTC)
+    updates: list[str] = []
+    for day in range(7):
+        for n in range(3 if day == 2 else 10):
+            state.add(apprehension([person("AFG")], time=monday + timedelta(days=day, minutes=n)),
+                      later)  # fmt: skip
+            cell = by_key(state.flush(later))["week|2026-11-23|persons|nationality|AFG"]
+            updates.append(cell.display)
+    got = by_key(state.all_cells(later))
+
+    def shown(key: str) -> range:
+        c = got[key]
+        return PTABLE.possible_counts(Published(c.count, c.display), 1_000)
+
+    week = shown("week|2026-11-23|persons|nationality|AFG")
+    others = [shown(f"day|2026-11-{23 + d}|persons|nationality|AFG") for d in range(7) if d != 2]
+    hidden = shown("day|2026-11-25|persons|nationality|AFG")
+    # Week minus the six other days: the interval of counts consistent with what is shown.
+    low = week.start - sum(r.stop - 1 for r in others)
+    high = (week.stop - 1) - sum(r.start for r in others)
+    candidates = [n for n in hidden if low <= n <= high]
+    assert len(candidates) > 1, candidates  # never pinned to one value
+    assert got["day|2026-11-25|persons|nationality|AFG"].display == "<5"
+    # Watching the week: each arrival adds one person, but the shown value moves by noise.
+    numbers = [int(u) for u in updates if u != "<5"]
+    moves = {b - a for a, b in itertools.pairwise(numbers)}
+    assert moves != {1} and len(moves) > 1, moves
 
 
 def test_every_dirty_group_has_its_total_cell(week: StatsState):
@@ -194,7 +262,7 @@ def test_all_cells_republishes_everything_without_touching_dirty(week: StatsStat
 
 
 def test_a_late_event_within_lateness_updates_its_window_and_marks_it_dirty():
-    state = StatsState(lateness=timedelta(days=2))
+    state = StatsState(PTABLE, lateness=timedelta(days=2))
     state.add(apprehension([person()] * 6, time=NOW), NOW)
     state.flush(NOW)
     # Its day ended 2026-11-28T00:00Z; exactly two days later it is still accepted.
@@ -208,7 +276,7 @@ def test_a_late_event_within_lateness_updates_its_window_and_marks_it_dirty():
 
 
 def test_an_event_beyond_lateness_is_too_late_and_changes_nothing():
-    state = StatsState(lateness=timedelta(days=2))
+    state = StatsState(PTABLE, lateness=timedelta(days=2))
     state.add(apprehension([person()] * 6, time=NOW), NOW)
     state.flush(NOW)
     too_late = apprehension([person()] * 5, time=datetime(2026, 11, 27, 23, 59, tzinfo=UTC))
@@ -220,7 +288,7 @@ def test_an_event_beyond_lateness_is_too_late_and_changes_nothing():
 
 
 def test_lateness_is_judged_in_utc_whatever_the_clock_zone():
-    state = StatsState(lateness=timedelta(days=1))
+    state = StatsState(PTABLE, lateness=timedelta(days=1))
     event = apprehension([person()] * 5, time=datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
     # 2026-12-01T00:30+02:00 is 2026-11-30T22:30Z: the 29th closed 22.5 h ago, within a day.
     local_now = datetime.fromisoformat("2026-12-01T00:30:00+02:00")
@@ -230,16 +298,16 @@ def test_lateness_is_judged_in_utc_whatever_the_clock_zone():
 
 
 def test_evict_drops_closed_windows():
-    state = StatsState(lateness=timedelta(days=7))
+    state = StatsState(PTABLE, lateness=timedelta(days=7))
     old = apprehension([person()] * 6, time=SUN)
     state.add(old, SUN)
     assert state.evict(NOW + timedelta(days=30)) == 0  # dirty: its last cells are not out
     state.flush(SUN)
     assert state.evict(SUN + timedelta(days=7)) == 0  # the day is still open to late events
     later = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # day and week closed 7.5 days ago
-    # Day and week, 4 events groups + 6 persons groups each (nobody flagged vulnerable).
-    assert state.evict(later) == 2 * (4 + 6)
+    # Day and week, 4 events groups + 7 persons groups each (vulnerability counts people).
+    assert state.evict(later) == 2 * (4 + 7)
     assert {c.period for c in state.all_cells(later)} == {Period.MONTH}
     assert state.add(old, later) == AddResult.TOO_LATE
-    assert state.evict(datetime(2026, 12, 9, tzinfo=UTC)) == 4 + 6  # the month closes too
+    assert state.evict(datetime(2026, 12, 9, tzinfo=UTC)) == 4 + 7  # the month closes too
     assert state.all_cells(NOW) == []

@@ -1,135 +1,81 @@
-"""Disclosure control: the small-cell rule with complementary suppression."""
+"""Disclosure control: the cell key method's perturbation table and its rules."""
 
 from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consumers.disclosure import TOTAL, protect_group, suppress
+from consumers.disclosure import KEY_SPACE, Published, load_ptable, person_key
+from schemas.errors import ConfigurationError
+from tests.factories import PTABLE
 
-KEYS = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h", "AFG", "SYR"])
-COUNT_MAPS = st.dictionaries(KEYS, st.integers(0, 40), min_size=1)
-
-
-def hidden(result: dict[str, tuple[int | None, str]]) -> set[str]:
-    return {key for key, (count, _) in result.items() if count is None}
+KEYS = st.integers(0, KEY_SPACE - 1)
 
 
-def test_single_small_cell_takes_the_smallest_visible_cell_as_complement():
-    result = suppress({"a": 2, "b": 50, "c": 7, "d": 0, "e": 9})
-    assert result == {
-        "a": (None, "primary"),
-        "b": (50, "none"),
-        "c": (None, "complementary"),
-        "d": (0, "none"),
-        "e": (9, "none"),
-    }
+@given(count=st.integers(0, 10_000), cell_key=KEYS)
+def test_zero_stays_zero_1_to_4_never_shows_and_the_rest_moves_at_most_2(count, cell_key):
+    shown = PTABLE.publish(count, cell_key)
+    if count == 0:
+        assert shown == Published(0, "0")
+    elif count < 5:
+        assert shown == Published(None, "<5")
+    else:
+        assert shown.count is not None and shown.count >= 5
+        assert abs(shown.count - count) <= 2 and shown.display == str(shown.count)
+    assert PTABLE.publish(count, cell_key) == shown  # the same cell, the same value
 
 
-def test_two_small_cells_summing_below_threshold_get_a_third_hidden():
-    result = suppress({"a": 1, "b": 2, "c": 7, "d": 9})
-    assert hidden(result) == {"a", "b", "c"}
-    assert result["c"] == (None, "complementary")
+@pytest.mark.parametrize("count", [5, 6, 7, 12, 400])
+def test_over_the_key_space_the_noise_follows_the_table_and_is_unbiased(count):
+    steps = 100_000
+    values = Counter(PTABLE.publish(count, k * KEY_SPACE // steps).count for k in range(steps))
+    row = PTABLE.spec.rows[min(count - 5, len(PTABLE.spec.rows) - 1)]
+    for outcome in row.outcomes:
+        share = values[count + outcome.noise] / steps
+        assert share == pytest.approx(outcome.probability, abs=1e-4)
+    mean = sum(v * n for v, n in values.items()) / steps
+    assert mean == pytest.approx(count, abs=1e-3)
 
 
-def test_two_small_cells_summing_to_threshold_need_no_complement():
-    result = suppress({"a": 3, "b": 2, "c": 7})
-    assert hidden(result) == {"a", "b"}
-    assert result["c"] == (7, "none")
+def test_what_an_analyst_can_conclude_from_one_cell():
+    assert list(PTABLE.possible_counts(Published(None, "<5"), 100)) == [1, 2, 3, 4]
+    assert list(PTABLE.possible_counts(Published(0, "0"), 100)) == [0]
+    assert list(PTABLE.possible_counts(Published(5, "5"), 100)) == [5, 6, 7]
+    assert list(PTABLE.possible_counts(Published(10, "10"), 100)) == [8, 9, 10, 11, 12]
 
 
-def test_three_tiny_cells_take_complements_until_the_hidden_sum_reaches_threshold():
-    result = suppress({"a": 1, "b": 1, "c": 1, "d": 6, "e": 8})
-    assert hidden(result) == {"a", "b", "c", "d"}
+def test_person_keys_are_fixed_and_differ_between_the_persons_of_an_event():
+    keys = [person_key(123_456, i) for i in range(50)]
+    assert keys == [person_key(123_456, i) for i in range(50)]
+    assert len(set(keys)) == 50 and all(0 <= k < KEY_SPACE for k in keys)
 
 
-def test_ties_are_broken_by_key():
-    assert hidden(suppress({"a": 2, "y": 9, "x": 9})) == {"a", "x"}
-    assert hidden(suppress({"y": 9, "x": 9, "a": 2})) == {"a", "x"}
+@pytest.mark.parametrize(
+    ("row", "words"),
+    [
+        ('outcomes = [{ noise = 1, probability = 1.0 }]', "biased"),
+        ('outcomes = [{ noise = -3, probability = 0.5 }, { noise = 3, probability = 0.5 }]',
+         "max_noise"),
+        ('outcomes = [{ noise = 0, probability = 0.4 }]', "add up to 0.4"),
+    ],
+)  # fmt: skip
+def test_a_table_that_breaks_a_rule_is_refused_with_the_row_named(tmp_path: Path, row, words):
+    path = tmp_path / "ptable.toml"
+    path.write_text(f"small = 5\nmax_noise = 2\n[[rows]]\ncount = 5\n{row}\n")
+    with pytest.raises(ConfigurationError, match=words) as caught:
+        load_ptable(path)
+    assert str(path) in str(caught.value)
 
 
-def test_zero_is_never_suppressed_and_never_used_as_complement():
-    result = suppress({"a": 0, "b": 3, "c": 0, "d": 12})
-    assert result["a"] == (0, "none") and result["c"] == (0, "none")
-    assert result["d"] == (None, "complementary")
-
-
-def test_all_large_or_zero_means_no_suppression():
-    cells = {"a": 5, "b": 0, "c": 120}
-    assert suppress(cells) == {k: (v, "none") for k, v in cells.items()}
-
-
-def test_the_threshold_is_a_parameter():
-    assert hidden(suppress({"a": 7, "b": 30, "c": 11}, threshold=10)) == {"a", "c"}
-    assert hidden(suppress({"a": 1, "b": 30}, threshold=1)) == set()
-
-
-def test_group_total_is_exact_even_when_cells_are_hidden():
-    result = protect_group({"AFG": 10, "SYR": 3, "IRQ": 6, "CUB": 0})
-    assert result["SYR"] == (None, "primary")
-    assert result["IRQ"] == (None, "complementary")
-    assert result["AFG"] == (10, "none") and result["CUB"] == (0, "none")
-    assert result[TOTAL] == (19, "none")
-
-
-def test_small_group_total_is_itself_suppressed_and_zero_total_shown():
-    assert protect_group({"a": 3, "b": 1})[TOTAL] == (None, "primary")
-    assert protect_group({"a": 0})[TOTAL] == (0, "none")
-    assert protect_group({"a": 3, "b": 2})[TOTAL] == (5, "none")
-
-
-def test_total_key_is_configurable_and_may_not_clash_with_a_cell():
-    assert protect_group({"a": 6}, total_key="all")["all"] == (6, "none")
-    with pytest.raises(ValueError, match="__total__"):
-        protect_group({TOTAL: 6})
-
-
-def test_negative_counts_and_bad_thresholds_are_refused():
-    with pytest.raises(ValueError, match="negative"):
-        suppress({"a": -1})
-    with pytest.raises(ValueError, match="threshold"):
-        suppress({"a": 1}, threshold=0)
-
-
-@given(COUNT_MAPS)
-def test_total_minus_visible_never_reveals_a_single_hidden_cell(counts: dict[str, int]):
-    result = suppress(counts)
-    assert result.keys() == counts.keys()
-    for key, (count, why) in result.items():
-        if count is not None:
-            assert count == counts[key] and why == "none" and not 0 < count < 5
-        else:
-            assert counts[key] > 0  # zeros are shown
-            assert (why == "primary") == (counts[key] < 5)
-    gone = hidden(result)
-    everything_nonzero_hidden = all(counts[k] == 0 for k in counts.keys() - gone)
-    assert (
-        not gone
-        or (len(gone) >= 2 and sum(counts[k] for k in gone) >= 5)
-        or everything_nonzero_hidden
+def test_a_table_that_would_publish_below_5_is_refused(tmp_path: Path):
+    path = tmp_path / "ptable.toml"
+    path.write_text(
+        "small = 5\nmax_noise = 2\n[[rows]]\ncount = 5\n"
+        "outcomes = [{ noise = -1, probability = 0.5 }, { noise = 1, probability = 0.5 }]\n"
     )
-
-
-@given(COUNT_MAPS)
-def test_a_published_total_never_exposes_a_small_difference(counts: dict[str, int]):
-    result = protect_group(counts)
-    total, _ = result.pop(TOTAL)
-    assert total is None or total == sum(counts.values())
-    if total is not None:
-        difference = total - sum(count for count, _ in result.values() if count is not None)
-        gone = hidden(result)
-        assert difference == sum(counts[k] for k in gone)
-        assert difference == 0 or (len(gone) >= 2 and difference >= 5)
-
-
-@given(COUNT_MAPS)
-def test_suppression_is_minimal_and_does_not_depend_on_insertion_order(counts: dict[str, int]):
-    result = suppress(counts)
-    assert suppress(dict(reversed(list(counts.items())))) == result
-    complementary = [k for k, (_, why) in result.items() if why == "complementary"]
-    if complementary:
-        # Without the last (largest) complement the rule would not yet be satisfied.
-        last = max(complementary, key=lambda k: (counts[k], k))
-        rest = hidden(result) - {last}
-        assert len(rest) < 2 or sum(counts[k] for k in rest) < 5
+    with pytest.raises(ConfigurationError, match="below 5"):
+        load_ptable(path)

@@ -16,7 +16,7 @@ from consumers.state import EXPIRE_EVERY, Applied, Horizon, RegionalState
 from schemas.derived import Dimension, Measure, Period, Provenance, SharedRecord
 from schemas.reference import load_reference
 from schemas.settings import ContractSettings
-from tests.factories import NOW, shared_record
+from tests.factories import NOW, PTABLE, shared_record
 
 RULES = load_rules(Path(__file__).resolve().parents[2] / "infra" / "alert_rules.toml")
 REFERENCE = load_reference(ContractSettings().reference_file)
@@ -25,7 +25,7 @@ HORIZON = timedelta(days=8)
 
 
 def regional() -> RegionalState:
-    return RegionalState(StatsState(lateness=LATENESS), Router(RULES, REFERENCE), HORIZON)
+    return RegionalState(StatsState(PTABLE, lateness=LATENESS), Router(RULES, REFERENCE), HORIZON)
 
 
 def person(doc: str = "psn:k:1", flags: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -205,7 +205,7 @@ def test_a_million_shared_records_keep_every_structure_under_its_bound():
 def test_with_the_default_horizon_every_event_the_contract_accepts_reaches_the_rules():
     horizon = WorkerSettings().state_horizon
     assert horizon >= ContractSettings().max_event_age
-    state = RegionalState(StatsState(lateness=LATENESS), Router(RULES, REFERENCE), horizon)
+    state = RegionalState(StatsState(PTABLE, lateness=LATENESS), Router(RULES, REFERENCE), horizon)
     death = shared_record("death_or_missing_person", {"count": 1}, time=NOW - timedelta(days=29))
     result = state.apply(death, NOW)
     assert result.outcome is Applied.LATE  # too late for the statistics, not for the PCC
