@@ -199,8 +199,10 @@ class StatsState:
         # Tally once per record, then add the tallies to each window: cells repeat (one per
         # person) and there are six windows (three periods, two measures).
         added = tallies(record)
+        now = _aware(now)
         for period in Period:
             start, end = window_bounds(period, day)
+            ended = _midnight(end) <= now
             for measure, (by_dimension, total) in added.items():
                 if not total[0]:
                     continue  # no people in this event: its persons groups do not change
@@ -208,12 +210,13 @@ class StatsState:
                 for dimension in dimensions:
                     group = (period, start, measure, dimension)
                     cells = self._counts.setdefault(group, {})
-                    for value, (n, keys) in [*by_dimension.get(dimension, {}).items(),
-                                             (TOTAL, total)]:  # fmt: skip
+                    for value, (n, keys) in by_dimension.get(dimension, {}).items():
                         old_n, old_keys = cells.get(value, (0, 0))
                         cells[value] = (old_n + n, (old_keys + keys) % KEY_SPACE)
+                    old_n, old_keys = cells.get(TOTAL, (0, 0))
+                    cells[TOTAL] = (old_n + total[0], (old_keys + total[1]) % KEY_SPACE)
                     self._dirty.add(group)
-                    if _midnight(end) <= _aware(now) and group in self._published:
+                    if ended and group in self._published:
                         self._revised.add(group)  # a late report changed what was shown
         return AddResult.COUNTED
 
