@@ -55,6 +55,17 @@ def test_the_same_event_twice_is_applied_once():
     assert persons_today(state) == 6
 
 
+def test_a_redelivered_event_never_changes_a_published_value():
+    state = regional()
+    first = apprehension([person()] * 6, event_id="7b1e0d52-95b4-4d0e-9a55-8f1f3a6c2d10")
+    state.apply(first, NOW)
+    shown = {c.key: c.display for c in state.stats.flush(NOW)}
+    state.apply(first, NOW)  # the same record again
+    state.apply(first.model_copy(update={"record_id": "another-record-of-it"}), NOW)
+    assert state.stats.flush(NOW) == []  # nothing to publish: nothing changed
+    assert {c.key: c.display for c in state.stats.all_cells(NOW)} == shown
+
+
 def test_another_record_of_the_same_event_counts_once_and_ids_are_per_source():
     state = regional()
     first = apprehension([person()] * 6)

@@ -186,6 +186,7 @@ def test_schemas_export_and_check_commands(env, tmp_path):
         ["tokens", "issue"],
         ["up"],
         ["bench"],
+        ["stats", "audit"],
     ],
 )
 def test_every_command_has_help(command):

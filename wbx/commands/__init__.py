@@ -22,6 +22,7 @@ _MODULES = (
     "gateway",
     "up",
     "bench",
+    "stats",
 )
 
 
