@@ -81,14 +81,17 @@ def event_cells(record: SharedRecord) -> list[Cell]:
     ]
 
 
-def person_cells(record: SharedRecord) -> list[tuple[int, Cell]]:
-    """The `persons` cells one record adds to: (the person's index in the event, cell)."""
+def person_cells(record: SharedRecord) -> list[tuple[range, Cell]]:
+    """The `persons` cells one record adds to: (the indices of the persons in it, cell).
+
+    Unlisted members of a group share their cells, so a group of 300 costs one entry per cell.
+    """
     where = [
         (Dimension.TOTAL, ALL),
         (Dimension.PARTICIPANT, record.participant.value),
         (Dimension.BORDER_SECTION, record.border_section),
     ]
-    cells: list[tuple[int, Cell]] = []
+    cells: list[tuple[range, Cell]] = []
     persons = record.persons()
     for index, person in enumerate(persons):
         mine = [
@@ -102,11 +105,13 @@ def person_cells(record: SharedRecord) -> list[tuple[int, Cell]]:
             # A flag repeated in one person's list is still one vulnerable person.
             distinct = dict.fromkeys(str(f) for f in flags if isinstance(f, str) and f)
             mine += [(Dimension.VULNERABILITY, flag) for flag in distinct]
-        cells += [(index, cell) for cell in mine]
-    unknown = [(d, UNKNOWN) for d in (Dimension.NATIONALITY, Dimension.SEX, Dimension.AGE_BAND)]
-    for index in range(len(persons), person_count(record)):
+        one = range(index, index + 1)
+        cells += [(one, cell) for cell in mine]
+    unlisted = range(len(persons), person_count(record))
+    if unlisted:
         # The group is the headcount; unlisted members are still people who crossed.
-        cells += [(index, cell) for cell in (*where, *unknown)]
+        unknown = [(d, UNKNOWN) for d in (Dimension.NATIONALITY, Dimension.SEX, Dimension.AGE_BAND)]
+        cells += [(unlisted, cell) for cell in (*where, *unknown)]
     return cells
 
 
@@ -123,13 +128,13 @@ Tally = dict[Dimension, dict[str, tuple[int, int]]]
 """Per dimension and value: (records, sum of their record keys modulo 2^32)."""
 
 
-def _tally(keyed: Iterable[tuple[int, Cell]]) -> Tally:
-    """Counts and key sums per dimension and value, from (record key, cell) pairs."""
+def _tally(keyed: Iterable[tuple[int, int, Cell]]) -> Tally:
+    """Counts and key sums per dimension and value, from (records, key sum, cell) triples."""
     out: Tally = {}
-    for key, (dimension, value) in keyed:
+    for n, key, (dimension, value) in keyed:
         values = out.setdefault(dimension, {})
-        n, keys = values.get(value, (0, 0))
-        values[value] = (n + 1, (keys + key) % KEY_SPACE)
+        old_n, keys = values.get(value, (0, 0))
+        values[value] = (old_n + n, (keys + key) % KEY_SPACE)
     return out
 
 
@@ -145,10 +150,12 @@ total counts events or people, also where values overlap (a person with two flag
 def tallies(record: SharedRecord) -> dict[Measure, tuple[Tally, tuple[int, int]]]:
     """What one record adds, per measure: the cells, and (records, key sum) of its total."""
     people = [person_key(record.record_key, i) for i in range(person_count(record))]
-    persons = _tally((people[i], cell) for i, cell in person_cells(record))
+    persons = _tally(
+        (len(who), sum(people[who.start : who.stop]), cell) for who, cell in person_cells(record)
+    )
     return {
         Measure.EVENTS: (
-            _tally((record.record_key, cell) for cell in event_cells(record)),
+            _tally((1, record.record_key, cell) for cell in event_cells(record)),
             (1, record.record_key % KEY_SPACE),
         ),
         Measure.PERSONS: (persons, (len(people), sum(people) % KEY_SPACE)),
