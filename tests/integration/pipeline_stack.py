@@ -33,6 +33,8 @@ class Stack:
     keys: dict[str, tuple[Ed25519PrivateKey, KeyEntry]] = field(default_factory=dict)
     worker: WorkerProcess | None = None
     registry_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    overrides: dict[str, str] = field(default_factory=dict)
+    """Extra worker settings of one test module."""
 
     @property
     def registry_public_key(self) -> str:
@@ -67,6 +69,7 @@ class Stack:
             "WBX_WORKER_STATS_FLUSH_INTERVAL": "0.3",
             "WBX_WORKER_DATA_DIR": str(self.tmp / "worker"),
             "WBX_WORKER_PSEUDONYM_SECRET": "integration-test-secret-0123456789",
+            **self.overrides,
         }
 
     def start_worker(self) -> WorkerProcess:

@@ -19,9 +19,21 @@ pytestmark = pytest.mark.integration
 SECTIONS = ["BA-ME", "AL-ME", "MK-RS", "ME-RS", "HR-RS", "AL-XK"]
 
 
+EXACT_PTABLE = """small = 1
+max_noise = 0
+[[rows]]
+count = 1
+outcomes = [{ noise = 0, probability = 1.0 }]
+"""
+"""No protection at all, for this test only: it proves each event is counted exactly once,
+which published values with noise cannot show."""
+
+
 @pytest.fixture
 def stack(tmp_path: Path):
     stack = start_stack(tmp_path)
+    (tmp_path / "exact-ptable.toml").write_text(EXACT_PTABLE)
+    stack.overrides["WBX_WORKER_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
     yield stack
     stop_stack(stack)
 
