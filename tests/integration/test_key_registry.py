@@ -28,12 +28,13 @@ from tests.integration.pipeline_stack import Stack
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 
-def wbx(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+def wbx(stack: Stack, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     """Run the `wbx` command line as an operator would, against this stack."""
     env = {
         **os.environ,
         **stack.env(),
         "WBX_PUBLISHER_OUTBOX_DIR": str(stack.tmp / "cli-outbox"),
+        **extra,
     }
     return subprocess.run(
         [sys.executable, "-m", "wbx", *args],
@@ -194,3 +195,19 @@ async def key_of(gw: LiveGateway, kid: str, key_file: Path) -> AgencyKey:
 
     found: KeyEntry = await wait_until(entry, 5, f"{kid} to reach the gateway")
     return load_private_key(key_file), found
+
+
+async def test_the_registry_travels_on_a_stick_to_an_offline_site_and_back(
+    stack: Stack, gw: LiveGateway
+):
+    kid, _ = new_key(stack, "BA-SFA")
+    stick = stack.tmp / "stick.jsonl"
+    exported = wbx(stack, "keys", "export", "--out", str(stick))
+    assert exported.returncode == 0, exported.stderr
+    assert kid in stick.read_text()
+    listed = wbx(stack, "keys", "list")
+    assert f"{kid}\tBA-SFA\tactive" in listed.stdout
+    offline = wbx(stack, "keys", "list", WBX_REGISTRY_LOG=str(stick))  # no broker needed
+    assert f"{kid}\tBA-SFA\tactive" in offline.stdout
+    back = wbx(stack, "keys", "import", str(stick))
+    assert back.returncode == 0 and "(0 new)" in back.stdout, back.stdout + back.stderr

@@ -171,11 +171,16 @@ def export_keys(out: Path) -> None:
     """Write the topic's signed changes to a file (to carry to an air-gapped site)."""
     contract, kafka = _settings(None)
     try:
-        records = _registry.records_of(contract, kafka)
+        trusted = _registry.trusted_key(contract)
+        found = _registry.records_of(contract, kafka)
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None
+    # Only the registry's own changes travel: junk on the topic stays behind.
+    records = [r for r in found if isinstance(read_change(r, trusted), KeyChange)]
     out.write_text("".join(r.decode("utf-8") + "\n" for r in records), encoding="utf-8")
-    click.echo(f"exported {len(records)} signed change(s) to {out}")
+    skipped = len(found) - len(records)
+    note = f" ({skipped} record(s) not signed by the registry key left out)" if skipped else ""
+    click.echo(f"exported {len(records)} signed change(s) to {out}{note}")
 
 
 @command.command("import")
