@@ -171,6 +171,9 @@ class RegistryLog:
         self.loaded = asyncio.Event()
         self.fresh_as_of: datetime | None = None
         self._fresher = asyncio.Condition()
+        # Set when a wait timed out: until the feed moves again, nobody waits (a stalled
+        # feed must cost one wait, not one per record).
+        self._stalled = False
 
     @classmethod
     def from_settings(
@@ -213,12 +216,15 @@ class RegistryLog:
         """Record that every change made up to `moment` has been read."""
         async with self._fresher:
             self.fresh_as_of = moment
+            self._stalled = False
             self._fresher.notify_all()
 
     async def wait_fresh(self, received_at: datetime, timeout: float) -> bool:
         """Wait until changes made before `received_at` have been read (False on timeout)."""
         if self.fresh_as_of is not None and self.fresh_as_of >= received_at:
             return True
+        if self._stalled:
+            return False
         async with self._fresher:
             try:
                 await asyncio.wait_for(
@@ -228,6 +234,7 @@ class RegistryLog:
                     timeout,
                 )
             except TimeoutError:
+                self._stalled = True
                 return False
         return True
 

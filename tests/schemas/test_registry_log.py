@@ -104,3 +104,12 @@ async def test_waiting_for_freshness_returns_once_the_feed_has_read_past_the_rec
     assert not waiting.done()
     await log.mark_fresh(NOW)
     assert await waiting
+
+
+async def test_a_stalled_feed_costs_one_wait_not_one_per_record():
+    log, _ = log_of()
+    assert not await log.wait_fresh(NOW, timeout=0.05)
+    # No second wait while it is stalled: an hour's wait would not even begin.
+    assert not await asyncio.wait_for(log.wait_fresh(NOW, timeout=3_600), 30)
+    await log.mark_fresh(NOW)
+    assert await log.wait_fresh(NOW, timeout=5)
