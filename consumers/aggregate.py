@@ -174,7 +174,8 @@ class StatsState:
     def __init__(self, ptable: PerturbationTable, lateness: timedelta = timedelta(days=7)) -> None:
         self.ptable = ptable
         self.lateness = lateness
-        self._counts: dict[GroupKey, dict[str, tuple[int, int]]] = {}
+        # Per group and value: [true count, sum of record keys mod 2^32] (mutable: hot path).
+        self._counts: dict[GroupKey, dict[str, list[int]]] = {}
         self._dirty: set[GroupKey] = set()
         self._revised: set[GroupKey] = set()
         self._published: set[GroupKey] = set()
@@ -191,7 +192,7 @@ class StatsState:
         self, period: Period, start: date, measure: Measure, dimension: Dimension, value: str
     ) -> int:
         """The exact count of one cell before disclosure control (never publish this)."""
-        return self._counts.get((period, start, measure, dimension), {}).get(value, (0, 0))[0]
+        return self._counts.get((period, start, measure, dimension), {}).get(value, [0, 0])[0]
 
     def _closed_for_good(self, end: date, now: datetime) -> bool:
         """True once a window ending on `end` can no longer take late events."""
@@ -205,23 +206,37 @@ class StatsState:
             return AddResult.TOO_LATE
         # Tally once per record, then add the tallies to each window: cells repeat (one per
         # person) and there are six windows (three periods, two measures).
-        added = tallies(record)
+        # Per measure, once: every group's increments, its total last.
+        updates = [
+            (
+                measure,
+                [
+                    (dimension, [*by_dimension.get(dimension, {}).items(), (TOTAL, total)])
+                    for dimension in (
+                        EVENT_DIMENSIONS if measure is Measure.EVENTS else PERSON_DIMENSIONS
+                    )
+                ],
+            )
+            for measure, (by_dimension, total) in tallies(record).items()
+            if total[0]  # no people in this event: its persons groups do not change
+        ]
         now = _aware(now)
         for period in Period:
             start, end = window_bounds(period, day)
             ended = _midnight(end) <= now
-            for measure, (by_dimension, total) in added.items():
-                if not total[0]:
-                    continue  # no people in this event: its persons groups do not change
-                dimensions = EVENT_DIMENSIONS if measure is Measure.EVENTS else PERSON_DIMENSIONS
-                for dimension in dimensions:
+            for measure, groups in updates:
+                for dimension, increments in groups:
                     group = (period, start, measure, dimension)
-                    cells = self._counts.setdefault(group, {})
-                    for value, (n, keys) in by_dimension.get(dimension, {}).items():
-                        old_n, old_keys = cells.get(value, (0, 0))
-                        cells[value] = (old_n + n, (old_keys + keys) % KEY_SPACE)
-                    old_n, old_keys = cells.get(TOTAL, (0, 0))
-                    cells[TOTAL] = (old_n + total[0], (old_keys + total[1]) % KEY_SPACE)
+                    cells = self._counts.get(group)
+                    if cells is None:
+                        cells = self._counts[group] = {}
+                    for value, (n, keys) in increments:
+                        cell = cells.get(value)
+                        if cell is None:
+                            cells[value] = [n, keys]
+                        else:
+                            cell[0] += n
+                            cell[1] = (cell[1] + keys) % KEY_SPACE
                     self._dirty.add(group)
                     if ended and group in self._published:
                         self._revised.add(group)  # a late report changed what was shown
