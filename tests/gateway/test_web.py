@@ -22,9 +22,15 @@ from gateway.api.main import create_app
 from gateway.auth import Role
 from gateway.views import BACKWARDS, CONFLICT, ONE_DIMENSION
 from gateway.web.i18n import (
+    ACCURACY_LABELS,
     CONSOLE_WORDS,
+    EVENT_TYPE_LABELS,
+    HANDLING_LABELS,
     LOCALES,
+    PURPOSE_LABELS,
+    RELIABILITY_LABELS,
     RULE_DESCRIPTIONS,
+    VULNERABILITY_LABELS,
     Translator,
     catalogue,
     choose_locale,
@@ -33,6 +39,8 @@ from gateway.web.i18n import (
 from gateway.web.routes import CSP, safe_next
 from gateway.web.sessions import CODE_TTL, Sessions, SignInCodes
 from schemas.derived import AlertStatus, Dimension, Measure, Period
+from schemas.payloads import PAYLOADS_BY_KIND
+from schemas.vocab import Accuracy, Handling, Purpose, Reliability, Vulnerability
 from tests.factories import make_alert, stat_cell
 from tests.gateway.conftest import RecordingService
 from tests.web_strings import SAME_IN, WEB, page_msgids, same_in
@@ -409,3 +417,13 @@ async def test_times_show_in_the_chosen_zone_with_utc_on_hover(browser, service)
     assert "wbx_tz=UTC" in utc.headers["set-cookie"]  # remembered
     unknown = (await browser.get("/console?tz=Mars/Olympus")).text
     assert 'value="Europe/Belgrade" selected' in unknown  # an unknown zone falls back
+
+
+def test_every_value_the_pages_name_has_its_label_in_the_catalogue():
+    """A new event type, flag or code must get a label, or it would show untranslated."""
+    assert set(EVENT_TYPE_LABELS) == set(PAYLOADS_BY_KIND)
+    assert set(VULNERABILITY_LABELS) == {v.value for v in Vulnerability}
+    assert set(HANDLING_LABELS) == {h.value for h in Handling}
+    assert set(PURPOSE_LABELS) == {p.value for p in Purpose}
+    assert set(RELIABILITY_LABELS) == {r.value for r in Reliability}
+    assert set(ACCURACY_LABELS) == {a.value for a in Accuracy}

@@ -21,6 +21,8 @@
     backgroundColor: colours[i % colours.length],
     pointStyle: shapes[i % shapes.length],
     pointRadius: 4,
+    // Line-drawn point styles (star, cross) need a border, or their legend marker is empty.
+    borderWidth: 2,
     spanGaps: false,
     borderDash: i >= colours.length ? [6, 3] : [],
   }));
