@@ -1,22 +1,24 @@
 """Aggregate stage: regional statistics in tumbling windows, counted exactly once.
 
 Pure state, no broker: the faust agent feeds it shared records and publishes what `flush`
-returns. Windows are the event's UTC day, ISO week (Monday start) and calendar month.
+and `take_fine` return. Windows are the event's UTC day, ISO week (Monday start) and
+calendar month; weeks and months are computed from their days, so they always agree.
 
-* `events`: one per event, by total, participant, border section and event type.
+Each record adds to the **fine cells** of its day (`schemas.tables`):
+
+* `events`: one per event, at its participant, border section and event type;
 * `persons`: one per person listed in the event's data (`persons` list and/or a single
-  `person`), by total, participant, border section, nationality, sex, age band ('unknown'
-  when missing) and vulnerability (one row per distinct flag; the group's total counts
-  people). Apprehensions and irregular crossing attempts also count
-  the members of `group_size` that are not listed, as 'unknown' nationality, sex and age band.
-  These are person-reports: a person reported in two events counts twice.
+  `person`), also at their nationality, sex, age band ('unknown' when missing) and set of
+  vulnerability flags. Apprehensions and irregular crossing attempts also count the members
+  of `group_size` that are not listed, as 'unknown' nationality, sex and age band. These are
+  person-reports: a person reported in two events counts twice.
 
-Every change marks its (period, window start, measure, dimension) group dirty; `flush`
-publishes dirty groups, each cell through the perturbation table (`consumers.disclosure`):
-the cell's true count and the sum of its records' keys decide what is shown. A group's
-`__total__` counts events or people (a person with two vulnerability flags is one person
-in the total and appears in both flags' rows). Each cell says whether its window is open,
-final, or revised by a late report.
+`flush` publishes, for every window that changed, the one-dimensional groups of
+`wbx.stats.v1` (each a `tabulate` of the fine cells, every cell through the perturbation
+table of `schemas.disclosure`); `take_fine` hands the changed fine cells to the gateway,
+which builds cross-tables from them the same way. A group's `__total__` counts events or
+people (a person with two vulnerability flags is one person in the total and appears in both
+flags' rows). Each cell says whether its window is open, final, or revised by a late report.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from consumers.disclosure import KEY_SPACE, TOTAL, PerturbationTable, person_key
 from schemas.derived import (
     Dimension,
     Measure,
@@ -36,12 +37,21 @@ from schemas.derived import (
     utc_day,
     window_bounds,
 )
+from schemas.disclosure import KEY_SPACE, TOTAL, PerturbationTable, person_key
 from schemas.payloads.border_incident import IrregularCrossingAttempt
 from schemas.payloads.mixed_movement import Apprehension
+from schemas.tables import (
+    DIMENSIONS_OF,
+    Coordinates,
+    Counts,
+    FineCell,
+    add_into,
+    merge,
+    tabulate,
+)
 
-GroupKey = tuple[Period, date, Measure, Dimension]
-Cell = tuple[Dimension, str]
-ALL = "all"
+WindowKey = tuple[Period, date, Measure]
+Table = dict[tuple[str, ...], list[int]]
 UNKNOWN = "unknown"
 _GROUP_SIZE_KINDS = frozenset({Apprehension.kind, IrregularCrossingAttempt.kind})
 
@@ -71,50 +81,6 @@ def _label(person: dict[str, Any], field: str) -> str:
     return str(value) if isinstance(value, str) and value else UNKNOWN
 
 
-def event_cells(record: SharedRecord) -> list[Cell]:
-    """The `events` cells one record adds 1 to."""
-    return [
-        (Dimension.TOTAL, ALL),
-        (Dimension.PARTICIPANT, record.participant.value),
-        (Dimension.BORDER_SECTION, record.border_section),
-        (Dimension.EVENT_TYPE, record.kind),
-    ]
-
-
-def person_cells(record: SharedRecord) -> list[tuple[range, Cell]]:
-    """The `persons` cells one record adds to: (the indices of the persons in it, cell).
-
-    Unlisted members of a group share their cells, so a group of 300 costs one entry per cell.
-    """
-    where = [
-        (Dimension.TOTAL, ALL),
-        (Dimension.PARTICIPANT, record.participant.value),
-        (Dimension.BORDER_SECTION, record.border_section),
-    ]
-    cells: list[tuple[range, Cell]] = []
-    persons = record.persons()
-    for index, person in enumerate(persons):
-        mine = [
-            *where,
-            (Dimension.NATIONALITY, _label(person, "nationality")),
-            (Dimension.SEX, _label(person, "sex")),
-            (Dimension.AGE_BAND, _label(person, "age_band")),
-        ]
-        flags = person.get("vulnerabilities")
-        if isinstance(flags, list):
-            # A flag repeated in one person's list is still one vulnerable person.
-            distinct = dict.fromkeys(str(f) for f in flags if isinstance(f, str) and f)
-            mine += [(Dimension.VULNERABILITY, flag) for flag in distinct]
-        one = range(index, index + 1)
-        cells += [(one, cell) for cell in mine]
-    unlisted = range(len(persons), person_count(record))
-    if unlisted:
-        # The group is the headcount; unlisted members are still people who crossed.
-        unknown = [(d, UNKNOWN) for d in (Dimension.NATIONALITY, Dimension.SEX, Dimension.AGE_BAND)]
-        cells += [(unlisted, cell) for cell in (*where, *unknown)]
-    return cells
-
-
 def person_count(record: SharedRecord) -> int:
     """The persons an event counts: those listed, or its group size when that is larger."""
     listed = len(record.persons())
@@ -124,75 +90,89 @@ def person_count(record: SharedRecord) -> int:
     return listed
 
 
-Tally = dict[Dimension, dict[str, tuple[int, int]]]
-"""Per dimension and value: (records, sum of their record keys modulo 2^32)."""
-
-
-def _tally(keyed: Iterable[tuple[int, int, Cell]]) -> Tally:
-    """Counts and key sums per dimension and value, from (records, key sum, cell) triples."""
-    out: Tally = {}
-    for n, key, (dimension, value) in keyed:
-        values = out.setdefault(dimension, {})
-        old_n, keys = values.get(value, (0, 0))
-        values[value] = (old_n + n, (keys + key) % KEY_SPACE)
+def fine_increments(record: SharedRecord) -> list[tuple[Coordinates, int, int]]:
+    """What one record adds: (fine cell, records, sum of their keys) for the event and for
+    each person; unlisted members of a group share one cell, so a group of 300 costs one."""
+    where = (record.participant.value, record.border_section, record.kind)
+    out = [(Coordinates(Measure.EVENTS.value, *where), 1, record.record_key)]
+    persons = record.persons()
+    keys = [person_key(record.record_key, i) for i in range(person_count(record))]
+    for index, person in enumerate(persons):
+        flags = person.get("vulnerabilities")
+        # A flag repeated in one person's list is still one vulnerable person.
+        distinct = (
+            tuple(sorted({str(f) for f in flags if isinstance(f, str) and f}))
+            if isinstance(flags, list)
+            else ()
+        )
+        nationality, sex, age = (_label(person, f) for f in ("nationality", "sex", "age_band"))
+        coordinates = Coordinates(Measure.PERSONS.value, *where, nationality, sex, age, distinct)
+        out.append((coordinates, 1, keys[index]))
+    if len(keys) > len(persons):
+        # The group is the headcount; unlisted members are still people who crossed.
+        unlisted = Coordinates(Measure.PERSONS.value, *where, UNKNOWN, UNKNOWN, UNKNOWN)
+        out.append((unlisted, len(keys) - len(persons), sum(keys[len(persons) :]) % KEY_SPACE))
     return out
 
 
-EVENT_DIMENSIONS = (Dimension.TOTAL, Dimension.PARTICIPANT, Dimension.BORDER_SECTION,
-                    Dimension.EVENT_TYPE)  # fmt: skip
-PERSON_DIMENSIONS = (Dimension.TOTAL, Dimension.PARTICIPANT, Dimension.BORDER_SECTION,
-                     Dimension.NATIONALITY, Dimension.SEX, Dimension.AGE_BAND,
-                     Dimension.VULNERABILITY)  # fmt: skip
-"""Every group a measure has: each record adds to the total of all of them, so a group's
-total counts events or people, also where values overlap (a person with two flags)."""
-
-
-def tallies(record: SharedRecord) -> dict[Measure, tuple[Tally, tuple[int, int]]]:
-    """What one record adds, per measure: the cells, and (records, key sum) of its total."""
-    people = [person_key(record.record_key, i) for i in range(person_count(record))]
-    persons = _tally(
-        (len(who), sum(people[who.start : who.stop]), cell) for who, cell in person_cells(record)
-    )
-    return {
-        Measure.EVENTS: (
-            _tally((1, record.record_key, cell) for cell in event_cells(record)),
-            (1, record.record_key % KEY_SPACE),
-        ),
-        Measure.PERSONS: (persons, (len(people), sum(people) % KEY_SPACE)),
-    }
+def day_tables(counts: Counts) -> dict[Measure, dict[Dimension, Table]]:
+    """The one-dimensional groups of one day, per measure, from its fine cells."""
+    out: dict[Measure, dict[Dimension, Table]] = {}
+    for measure, dimensions in DIMENSIONS_OF.items():
+        cells = [(w, c) for w, c in counts.items() if w.measure == measure.value]
+        if cells:
+            out[measure] = {d: tabulate(cells, [d]) for d in dimensions}
+    return out
 
 
 class StatsState:
-    """True counts and key sums per window and group, and the groups changed since the last
-    flush; every cell leaves through the perturbation table (`consumers.disclosure`).
+    """True counts and key sums of the fine cells of every open day, the one-dimensional
+    groups of every day whose windows are still open, and what changed since the last
+    flush; every published cell leaves through the perturbation table.
 
     It does not remember which events it counted: `consumers.state.RegionalState` applies
-    each event once. Bound: the groups of windows not yet closed for good (a window is kept
-    until `lateness` after its end), times the dimensions and their values.
+    each event once. Bounds: fine cells of the days not yet closed for good (a day is kept
+    until `lateness` after its end), at most one per distinct combination of participant,
+    section, event type, nationality, sex, age band and flags seen on those days; the
+    one-dimensional groups of the days whose week or month is not yet closed for good (their
+    dimensions' values); the windows of those days.
     """
 
     def __init__(self, ptable: PerturbationTable, lateness: timedelta = timedelta(days=7)) -> None:
         self.ptable = ptable
         self.lateness = lateness
-        # Per group and value: [true count, sum of record keys mod 2^32] (mutable: hot path).
-        self._counts: dict[GroupKey, dict[str, list[int]]] = {}
-        self._dirty: set[GroupKey] = set()
-        self._revised: set[GroupKey] = set()
-        self._published: set[GroupKey] = set()
-        # Groups last published while their window was open: published once more when it
-        # ends, so no cell on the compacted topic says "open" for ever.
-        self._shown_open: set[GroupKey] = set()
+        self._days: dict[date, Counts] = {}
+        self._changed: dict[date, set[Coordinates]] = {}  # fine cells not yet taken
+        self._stale: set[date] = set()  # days whose tables the next flush recomputes
+        self._tables: dict[date, dict[Measure, dict[Dimension, Table]]] = {}
+        self._dirty: set[WindowKey] = set()
+        self._revised: set[WindowKey] = set()
+        self._published: set[WindowKey] = set()
+        # Windows last published while open: published once more when they end, so no
+        # cell on the compacted topic says "open" for ever.
+        self._shown_open: set[WindowKey] = set()
 
     @property
-    def dirty_groups(self) -> frozenset[GroupKey]:
-        """The groups `flush` would publish now."""
+    def dirty_windows(self) -> frozenset[WindowKey]:
+        """The (period, start, measure) windows `flush` would publish now."""
         return frozenset(self._dirty)
+
+    def _group(self, period: Period, start: date, measure: Measure, dimension: Dimension) -> Table:
+        """One group's true counts and key sums: the sum of its days' tables."""
+        _, end = window_bounds(period, start)
+        days = (start + timedelta(days=i) for i in range((end - start).days))
+        return merge(
+            self._tables[d][measure][dimension]
+            for d in days
+            if d in self._tables and measure in self._tables[d]
+        )
 
     def count(
         self, period: Period, start: date, measure: Measure, dimension: Dimension, value: str
     ) -> int:
         """The exact count of one cell before disclosure control (never publish this)."""
-        return self._counts.get((period, start, measure, dimension), {}).get(value, [0, 0])[0]
+        self._refresh()
+        return self._group(period, start, measure, dimension).get((value,), [0, 0])[0]
 
     def _closed_for_good(self, end: date, now: datetime) -> bool:
         """True once a window ending on `end` can no longer take late events."""
@@ -204,121 +184,145 @@ class StatsState:
         day = utc_day(record.time)
         if self._closed_for_good(window_bounds(Period.DAY, day)[1], now):
             return AddResult.TOO_LATE
-        # Tally once per record, then add the tallies to each window: cells repeat (one per
-        # person) and there are six windows (three periods, two measures).
-        # Per measure, once: every group's increments, its total last.
-        updates = [
-            (
-                measure,
-                [
-                    (dimension, [*by_dimension.get(dimension, {}).items(), (TOTAL, total)])
-                    for dimension in (
-                        EVENT_DIMENSIONS if measure is Measure.EVENTS else PERSON_DIMENSIONS
-                    )
-                ],
-            )
-            for measure, (by_dimension, total) in tallies(record).items()
-            if total[0]  # no people in this event: its persons groups do not change
-        ]
+        counts = self._days.setdefault(day, {})
+        changed = self._changed.setdefault(day, set())
+        measures = set()
+        for where, n, keys in fine_increments(record):
+            add_into(counts, where, n, keys)
+            changed.add(where)
+            measures.add(Measure(where.measure))
+        self._stale.add(day)
         now = _aware(now)
         for period in Period:
             start, end = window_bounds(period, day)
             ended = _midnight(end) <= now
-            for measure, groups in updates:
-                for dimension, increments in groups:
-                    group = (period, start, measure, dimension)
-                    cells = self._counts.get(group)
-                    if cells is None:
-                        cells = self._counts[group] = {}
-                    for value, (n, keys) in increments:
-                        cell = cells.get(value)
-                        if cell is None:
-                            cells[value] = [n, keys]
-                        else:
-                            cell[0] += n
-                            cell[1] = (cell[1] + keys) % KEY_SPACE
-                    self._dirty.add(group)
-                    if ended and group in self._published:
-                        self._revised.add(group)  # a late report changed what was shown
+            for measure in measures:
+                window = (period, start, measure)
+                self._dirty.add(window)
+                if ended and window in self._published:
+                    self._revised.add(window)  # a late report changed what was shown
         return AddResult.COUNTED
 
-    def _status(self, group: GroupKey, now: datetime) -> str:
-        _, end = window_bounds(group[0], group[1])
+    def _refresh(self) -> None:
+        """Recompute the tables of the days that changed."""
+        for day in self._stale:
+            self._tables[day] = day_tables(self._days.get(day, {}))
+        self._stale.clear()
+
+    def _status(self, window: WindowKey, now: datetime) -> Literal["open", "final", "revised"]:
+        _, end = window_bounds(window[0], window[1])
         if _midnight(end) > _aware(now):
             return "open"
-        return "revised" if group in self._revised else "final"
+        return "revised" if window in self._revised else "final"
 
-    def _publish(self, groups: Iterable[GroupKey], now: datetime) -> list[StatCell]:
-        """Published cells of the given groups after disclosure control, in a stable order."""
+    def _publish(self, windows: Iterable[WindowKey], now: datetime) -> list[StatCell]:
+        """Published cells of the given windows after disclosure control, in a stable order."""
+        self._refresh()
         out: list[StatCell] = []
-        for group in sorted(groups, key=lambda g: (g[0].value, g[1], g[2].value, g[3].value)):
-            cells = self._counts.get(group)
-            if cells is None:
-                continue  # evicted meanwhile: nothing left to say about it
-            period, start, measure, dimension = group
+        for window in sorted(windows, key=lambda w: (w[0].value, w[1], w[2].value)):
+            period, start, measure = window
             _, end = window_bounds(period, start)
-            status = self._status(group, now)
-            self._published.add(group)
+            status = self._status(window, now)
+            self._published.add(window)
             if status == "open":
-                self._shown_open.add(group)
+                self._shown_open.add(window)
             else:
-                self._shown_open.discard(group)
-            for value in sorted(cells, key=lambda v: (v == TOTAL, v)):
-                n, keys = cells[value]
-                shown = self.ptable.publish(n, keys)
-                out.append(
-                    StatCell(
-                        key=f"{period.value}|{start.isoformat()}|{measure.value}|"
-                        f"{dimension.value}|{value}",
-                        period=period,
-                        window_start=start,
-                        window_end=end,
-                        measure=measure,
-                        dimension=dimension,
-                        value=value,
-                        count=shown.count,
-                        suppressed=shown.suppressed,
-                        display=shown.display,
-                        status=status,
-                        updated_at=now,
+                self._shown_open.discard(window)
+            for dimension in DIMENSIONS_OF[measure]:
+                group = self._group(period, start, measure, dimension)
+                for (value,), (n, keys) in sorted(group.items(), key=_total_last):
+                    shown = self.ptable.publish(n, keys)
+                    out.append(
+                        StatCell(
+                            key=f"{period.value}|{start.isoformat()}|{measure.value}|"
+                            f"{dimension.value}|{value}",
+                            period=period,
+                            window_start=start,
+                            window_end=end,
+                            measure=measure,
+                            dimension=dimension,
+                            value=value,
+                            count=shown.count,
+                            suppressed=shown.suppressed,
+                            display=shown.display,
+                            status=status,
+                            updated_at=now,
+                        )
                     )
-                )
         return out
 
     def flush(self, now: datetime) -> list[StatCell]:
-        """Cells (with `__total__`) of every group changed since the last flush, and of every
-        group shown as open whose window has ended since; clears them."""
-        ended = {g for g in self._shown_open if self._status(g, now) != "open"}
-        groups, self._dirty = self._dirty | ended, set()
-        return self._publish(groups, now)
+        """Cells (with `__total__`) of every window changed since the last flush, and of every
+        window shown as open that has ended since; clears them."""
+        ended = {w for w in self._shown_open if self._status(w, now) != "open"}
+        windows, self._dirty = self._dirty | ended, set()
+        return self._publish(windows, now)
+
+    def take_fine(self) -> list[FineCell]:
+        """The fine cells changed since the last call, as they stand now; clears them."""
+        out = [
+            FineCell.of(day, where, self._days[day][where])
+            for day, changed in sorted(self._changed.items())
+            for where in sorted(changed)
+        ]
+        self._changed.clear()
+        return out
+
+    def _windows(self, now: datetime | None = None) -> set[WindowKey]:
+        """Every window a held day belongs to (only those still open to late events, when
+        `now` is given: a day's tables outlive its own window while its month is open)."""
+        return {
+            (period, start, measure)
+            for day, tables in self._tables.items()
+            for period in Period
+            for start, end in [window_bounds(period, day)]
+            if now is None or not self._closed_for_good(end, now)
+            for measure in tables
+        }
 
     def all_cells(self, now: datetime) -> list[StatCell]:
-        """Every cell of every group held (to re-publish after a restart rebuild)."""
-        return self._publish(self._counts, now)
+        """Every cell of every window held (to re-publish after a restart rebuild)."""
+        self._refresh()
+        return self._publish(self._windows(now), now)
 
     def mark_all_dirty(self) -> None:
-        """Publish every group at the next flush (after a rebuild)."""
-        self._dirty = set(self._counts)
+        """Publish every window and fine cell held at the next flush (after a rebuild)."""
+        self._refresh()
+        self._dirty = self._windows()
+        self._changed = {day: set(counts) for day, counts in self._days.items()}
 
     def evict(self, now: datetime) -> int:
-        """Drop windows closed for longer than the lateness; returns how many groups went."""
-        # A dirty group's last cells are not out yet, so it waits for the next flush.
-        gone = [
-            g
-            for g in self._counts
-            if g not in self._dirty and self._closed_for_good(window_bounds(g[0], g[1])[1], now)
-        ]
-        for group in gone:
-            del self._counts[group]
-            self._revised.discard(group)
-            self._published.discard(group)
-            self._shown_open.discard(group)
+        """Drop days and windows closed for longer than the lateness; returns how many
+        windows went."""
+        self._refresh()
+        # What is not yet published waits for the next flush.
+        for day in [d for d in self._days if d not in self._changed]:
+            if self._closed_for_good(window_bounds(Period.DAY, day)[1], now):
+                del self._days[day]  # its tables stay while its week or month is open
+        for day in list(self._tables):
+            if all(
+                self._closed_for_good(window_bounds(p, day)[1], now) for p in Period
+            ) and all((p, window_bounds(p, day)[0], m) not in self._dirty
+                      for p in Period for m in Measure):  # fmt: skip
+                del self._tables[day]
+        held = self._windows(now) | self._dirty
+        gone = (self._published | self._revised | self._shown_open) - held
+        self._published -= gone
+        self._revised -= gone
+        self._shown_open -= gone
         return len(gone)
 
     def sizes(self) -> dict[str, int]:
-        """Entries held: groups, cells, and groups waiting to be published."""
+        """Entries held: fine cells and their days, day tables' cells, windows to publish."""
         return {
-            "stat_groups": len(self._counts),
-            "stat_cells": sum(len(c) for c in self._counts.values()),
-            "dirty_groups": len(self._dirty),
+            "stat_days": len(self._days),
+            "fine_cells": sum(len(c) for c in self._days.values()),
+            "table_cells": sum(
+                len(t) for m in self._tables.values() for d in m.values() for t in d.values()
+            ),
+            "dirty_windows": len(self._dirty),
         }
+
+
+def _total_last(item: tuple[tuple[str, ...], list[int]]) -> tuple[bool, str]:
+    return (item[0][0] == TOTAL, item[0][0])

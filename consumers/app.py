@@ -22,6 +22,7 @@ class Topics:
     shared: Any
     audit: Any
     stats: Any
+    stats_fine: Any
     alerts: dict[str, Any]
 
 
@@ -68,5 +69,6 @@ def declare_topics(app: faust.App, pcc_ids: list[str]) -> Topics:
         shared=raw(names.SHARED),
         audit=raw(names.AUDIT),
         stats=raw(names.STATS),
+        stats_fine=raw(names.STATS_FINE),
         alerts={pcc: raw(names.alerts_topic(pcc)) for pcc in pcc_ids},
     )

@@ -246,6 +246,10 @@ def install_agents(
     async def flush_stats() -> None:
         if not rebuilt.is_set():
             return
+        # Fine cells first: a table the gateway builds is never behind the topic's cells.
+        for fine in regional.fine_to_publish():
+            await emit(topics.stats_fine, fine.key.encode("utf-8"), _json(fine), JSON_HEADERS)
+            metrics.EVENTS_OUT.labels("aggregate", "stats_fine").inc()
         for cell in regional.stats_to_publish(clock()):
             await emit(topics.stats, cell.key.encode("utf-8"), _json(cell), JSON_HEADERS)
             metrics.EVENTS_OUT.labels("aggregate", "stats").inc()

@@ -29,10 +29,6 @@ class WorkerSettings(BaseSettings):
     data_dir: Path = Path("var/worker")
     policy_file: Path = INFRA_DIR / "policy.toml"
     alert_rules_file: Path = INFRA_DIR / "alert_rules.toml"
-    ptable_file: Path = Field(
-        default=INFRA_DIR / "ptable.toml",
-        description="the perturbation table every published statistic goes through",
-    )
     pseudonym_secret: SecretStr | None = Field(
         default=None, description="regional HMAC secret for pseudonyms; required on a real cluster"
     )

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from consumers.aggregate import AddResult, StatsState
 from consumers.route import Router
 from schemas.derived import Alert, SharedRecord, StatCell
+from schemas.tables import FineCell
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,10 @@ class RegionalState:
     def stats_to_publish(self, now: datetime) -> list[StatCell]:
         """Cells of every statistic group that changed since the last call."""
         return self.stats.flush(now)
+
+    def fine_to_publish(self) -> list[FineCell]:
+        """Fine cells changed since the last call (for the gateway's tables)."""
+        return self.stats.take_fine()
 
     def expire(self, now: datetime) -> None:
         """Forget what can no longer matter (the router evicts its own state as it goes)."""

@@ -11,7 +11,6 @@ from prometheus_client import start_http_server
 from consumers import metrics
 from consumers.aggregate import StatsState
 from consumers.app import create_app, declare_topics
-from consumers.disclosure import load_ptable
 from consumers.pipeline import install_agents
 from consumers.protect import load_policy
 from consumers.pseudonyms import Pseudonymiser
@@ -19,6 +18,7 @@ from consumers.route import Router
 from consumers.rules import load_rules
 from consumers.settings import WorkerSettings
 from consumers.state import RegionalState
+from schemas.disclosure import load_ptable
 from schemas.reference import load_reference
 from schemas.registry_log import RegistryLog
 from schemas.settings import ContractSettings, KafkaSettings
@@ -54,7 +54,7 @@ def build_worker_app(
         value_type=str,
     )
     regional = RegionalState(
-        StatsState(load_ptable(worker.ptable_file), lateness=worker.stats_lateness),
+        StatsState(load_ptable(contract.ptable_file), lateness=worker.stats_lateness),
         Router(load_rules(worker.alert_rules_file), reference),
         worker.state_horizon,
     )

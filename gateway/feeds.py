@@ -17,7 +17,8 @@ from gateway.views import PccAlerts, StatsView
 from schemas.derived import Alert, AlertAction, StatCell
 from schemas.registry_log import RegistryLog
 from schemas.settings import KafkaSettings
-from schemas.topics import ALERT_ACKS, KEYS, STATS, alerts_topic
+from schemas.tables import FineCell
+from schemas.topics import ALERT_ACKS, KEYS, STATS, STATS_FINE, alerts_topic
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class Feeds:
         await consumer.start()
         try:
             await consumer.topics()
-            names = [*self._topic_pcc, ALERT_ACKS, STATS, KEYS]
+            names = [*self._topic_pcc, ALERT_ACKS, STATS_FINE, STATS, KEYS]
             partitions = [
                 TopicPartition(name, p)
                 for name in names
@@ -94,6 +95,8 @@ class Feeds:
         try:
             if topic == KEYS:
                 self.keys.apply(value)
+            elif topic == STATS_FINE:
+                self.stats.apply_fine(FineCell.model_validate_json(value))
             elif topic == STATS:
                 self.stats.apply(StatCell.model_validate_json(value))
             elif topic == ALERT_ACKS:
@@ -133,5 +136,5 @@ def describe(feed: Feeds) -> dict[str, Any]:
     return {
         "loaded": feed.loaded.is_set(),
         "alerts": sum(len(v.alerts) for v in feed.alerts.values()),
-        "stat_cells": len(feed.stats.cells),
+        "stat_cells": feed.stats.size,
     }

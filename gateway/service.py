@@ -21,6 +21,7 @@ from gateway.web.sessions import Sessions, SignInCodes
 from producers.outbox import Outbox, OutboxFullError
 from producers.publisher import Forwarder
 from schemas.derived import AlertAction, derived_id
+from schemas.disclosure import load_ptable
 from schemas.envelope import agency_of
 from schemas.errors import WbxError
 from schemas.reference import load_reference
@@ -80,7 +81,7 @@ class GatewayService:
             pcc: PccAlerts(self.settings.alerts_per_pcc, self.settings.stream_backlog)
             for pcc in sorted(self.reference.pccs)
         }
-        self.stats = StatsView(self.settings.stat_cells)
+        self.stats = StatsView(load_ptable(contract.ptable_file), self.settings.stat_cells)
         self.feeds = Feeds(self.kafka, self.alerts, self.stats, self.keys)
         outbox = Outbox(
             self.settings.outbox_dir / "gateway.sqlite3", self.settings.outbox_max_events

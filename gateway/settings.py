@@ -33,7 +33,7 @@ class GatewaySettings(BaseSettings):
     alerts_per_pcc: int = Field(default=10_000, gt=0, description="bounded in-memory view")
     stream_backlog: int = Field(default=5_000, gt=0, description="events kept for SSE resume")
     stat_cells: int = Field(
-        default=1_000_000, gt=0, description="statistics cells kept (the oldest windows leave)"
+        default=1_000_000, gt=0, description="fine statistics cells kept (the oldest days leave)"
     )
     web_sessions: int = Field(default=10_000, gt=0, description="signed-in browsers kept")
     outbox_dir: Path = Path("var/gateway/outbox")

@@ -2,16 +2,18 @@
 
 Alerts: per PCC, the latest revision of each alert with its acknowledgement and escalation
 state, plus a bounded log of changes numbered per PCC for Server-Sent Events resume.
-Statistics: the latest value of every cell of the compacted stats topic.
+Statistics: the fine cells of the most recent days (`wbx.stats.fine.v1`), from which any
+table is built on request and protected cell by cell (`schemas.tables`, `schemas.disclosure`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
 from schemas.derived import (
     Alert,
@@ -22,8 +24,19 @@ from schemas.derived import (
     Period,
     StatCell,
     derived_id,
+    window_bounds,
 )
+from schemas.disclosure import TOTAL, PerturbationTable
 from schemas.errors import WbxError
+from schemas.tables import (
+    DIMENSIONS_OF,
+    MAX_DIMENSIONS,
+    Coordinates,
+    FineCell,
+    TableCell,
+    matches,
+    tabulate,
+)
 from schemas.vocab import ImpactLevel
 
 
@@ -182,81 +195,143 @@ class StatsQueryError(WbxError):
         super().__init__(template.format(**params))
 
 
-ONE_DIMENSION = "filter on one dimension at a time (cells are one-dimensional), not on {dimensions}"
-CONFLICT = "group_by={group_by} conflicts with the {dimension} filter"
+TOO_MANY = "a table crosses at most {limit} dimensions, not {count}"
+REPEATED = "{dimension} is named twice"
+NOT_FOR_MEASURE = "{measure} cannot be broken down by {dimension} (count persons)"
 BACKWARDS = "the date range ends ({end}) before it starts ({start})"
 
 
-class StatsView:
-    """The latest published value of every statistics cell, for the most recent windows.
+@dataclass(frozen=True)
+class TableQuery:
+    """A statistics table: a measure per window of a period, crossed by up to three
+    dimensions, over the records that match every filter, for windows starting in a range."""
 
-    Bound: `capacity` cells. Past it, the cells of the oldest windows leave first (a tenth
-    of the capacity at a time, so eviction costs O(1) amortised per cell).
+    period: Period = Period.DAY
+    measure: Measure = Measure.PERSONS
+    by: tuple[Dimension, ...] = ()
+    filters: Mapping[Dimension, tuple[str, ...]] = field(default_factory=dict)
+    start: date | None = None
+    end: date | None = None
+
+    def checked(self) -> TableQuery:
+        """The query, checked; raises StatsQueryError naming the field at fault."""
+        filters = {d: v for d, v in self.filters.items() if v}
+        by = self.by
+        if len(by) > MAX_DIMENSIONS:
+            raise StatsQueryError(
+                "group_by", TOO_MANY, limit=str(MAX_DIMENSIONS), count=str(len(by))
+            )
+        if len(set(by)) < len(by):
+            twice = next(d for d in by if by.count(d) > 1)
+            raise StatsQueryError("group_by", REPEATED, dimension=twice.value)
+        allowed = DIMENSIONS_OF[self.measure]
+        for field_name, dimension in [*(("group_by", d) for d in by),
+                                      *((d.value, d) for d in filters)]:  # fmt: skip
+            if dimension not in allowed:
+                raise StatsQueryError(
+                    field_name, NOT_FOR_MEASURE, measure=self.measure.value,
+                    dimension=dimension.value,
+                )  # fmt: skip
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise StatsQueryError(
+                "to", BACKWARDS, start=self.start.isoformat(), end=self.end.isoformat()
+            )
+        return replace(self, by=by, filters=filters)
+
+
+class StatsView:
+    """The fine cells of the most recent days and the status of their windows, from which
+    it builds any table a query asks for, every cell through the perturbation table.
+
+    Bound: `capacity` fine cells. Past it, the oldest days leave (a tenth of the capacity
+    at a time, so eviction costs O(1) amortised per cell); windows that reach back to a day
+    that left are no longer answered (they would be short).
     """
 
-    def __init__(self, capacity: int = 1_000_000) -> None:
+    def __init__(self, ptable: PerturbationTable, capacity: int = 1_000_000) -> None:
+        self.ptable = ptable
         self.capacity = capacity
-        self.cells: dict[str, StatCell] = {}
+        self.days: dict[date, dict[Measure, dict[Coordinates, tuple[int, int]]]] = {}
+        self.size = 0
+        self.floor: date | None = None  # the newest day that left: windows up to it are short
+        # Window status as the worker published it (the total cells of wbx.stats.v1).
+        self.statuses: dict[tuple[Period, date, Measure], str] = {}
+
+    def apply_fine(self, cell: FineCell) -> None:
+        """Keep the newest value of a fine cell (the topic is compacted to the same)."""
+        if self.floor is not None and cell.day <= self.floor:
+            return  # a day that left for room: taking it back would make its windows short
+        cells = self.days.setdefault(cell.day, {}).setdefault(cell.measure, {})
+        where = cell.coordinates
+        self.size += where not in cells
+        cells[where] = (cell.records, cell.key_sum)
+        if self.size > self.capacity:
+            self._make_room()
+
+    def _make_room(self) -> None:
+        target = self.capacity - max(1, self.capacity // 10)
+        for day in sorted(self.days):
+            if self.size <= target:
+                break
+            self.size -= sum(len(c) for c in self.days.pop(day).values())
+            self.floor = day
+        self.statuses = {w: s for w, s in self.statuses.items() if self._complete(w[1])}
+
+    def _complete(self, start: date) -> bool:
+        """True when every day of the window is still held (or never left)."""
+        return self.floor is None or start > self.floor
 
     def apply(self, cell: StatCell) -> None:
-        """Keep the newest value of a cell (the topic is compacted to the same)."""
-        self.cells[cell.key] = cell
-        if len(self.cells) > self.capacity:
-            keep = self.capacity - max(1, self.capacity // 10)
-            newest = sorted(self.cells.values(), key=lambda c: c.window_start, reverse=True)
-            self.cells = {c.key: c for c in newest[:keep]}
+        """Note the status of the cell's window (every cell of a window has the same)."""
+        total = cell.dimension is Dimension.TOTAL and cell.value == TOTAL
+        if total and self._complete(cell.window_start):
+            self.statuses[(cell.period, cell.window_start, cell.measure)] = cell.status
 
-    def query(
-        self,
-        period: Period,
-        measure: Measure,
-        group_by: Dimension,
-        *,
-        values: Iterable[str] | None = None,
-        start: date | None = None,
-        end: date | None = None,
-    ) -> list[StatCell]:
-        """Cells of one breakdown, optionally restricted to values and a date range."""
-        wanted = set(values) if values else None
-        rows = [
-            c
-            for c in self.cells.values()
-            if c.period is period
-            and c.measure is measure
-            and c.dimension is group_by
-            and (wanted is None or c.value in wanted)
-            and (start is None or c.window_start >= start)
-            and (end is None or c.window_start <= end)
-        ]
-        return sorted(rows, key=lambda c: (c.window_start, c.value))
+    def _status(self, period: Period, start: date, end: date, measure: Measure,
+                now: datetime) -> Literal["open", "final", "revised"]:  # fmt: skip
+        known = self.statuses.get((period, start, measure))
+        if known == "revised" or datetime.combine(end, time(), UTC) > now:
+            return "revised" if known == "revised" else "open"
+        return "final"
 
-    def select(
-        self,
-        period: Period,
-        measure: Measure,
-        group_by: Dimension | None,
-        filters: dict[Dimension, list[str] | None],
-        start: date | None = None,
-        end: date | None = None,
-    ) -> tuple[Dimension, list[StatCell]]:
-        """The breakdown a query asks for and its cells: a filter implies its dimension.
+    def table(self, query: TableQuery, now: datetime) -> list[TableCell]:
+        """The cells of the table a query asks for, margins included, windows in order.
 
-        Raises StatsQueryError for filters on two dimensions, a `group_by` that contradicts
-        the filter, or a date range that ends before it starts.
+        Raises StatsQueryError for a query it cannot answer (see `TableQuery.checked`).
         """
-        named = {d: v for d, v in filters.items() if v}
-        if len(named) > 1:
-            names = ", ".join(d.value for d in named)
-            raise StatsQueryError(next(iter(named)).value, ONE_DIMENSION, dimensions=names)
-        if start is not None and end is not None and end < start:
-            raise StatsQueryError("to", BACKWARDS, start=start.isoformat(), end=end.isoformat())
-        if named:
-            dimension, values = next(iter(named.items()))
-            if group_by is not None and group_by is not dimension:
-                raise StatsQueryError(
-                    "group_by", CONFLICT, group_by=group_by.value, dimension=dimension.value
+        q = query.checked()
+        wanted = {d: frozenset(v) for d, v in q.filters.items()}
+        windows: dict[date, list[date]] = {}
+        for day in sorted(self.days):
+            start = window_bounds(q.period, day)[0]
+            in_range = (q.start is None or start >= q.start) and (q.end is None or start <= q.end)
+            if in_range and self._complete(start):
+                windows.setdefault(start, []).append(day)
+        out: list[TableCell] = []
+        for start, days in windows.items():
+            _, end = window_bounds(q.period, start)
+            cells = (
+                (where, counts)
+                for day in days
+                for where, counts in self.days[day].get(q.measure, {}).items()
+                if matches(where, wanted)
+            )
+            table = tabulate(cells, q.by)
+            status = self._status(q.period, start, end, q.measure, now)
+            for values in sorted(table, key=lambda v: [(x == TOTAL, x) for x in v]):
+                n, keys = table[values]
+                shown = self.ptable.publish(n, keys)
+                out.append(
+                    TableCell(
+                        period=q.period,
+                        window_start=start,
+                        window_end=end,
+                        measure=q.measure,
+                        values=dict(zip(q.by, values, strict=True)),
+                        count=shown.count,
+                        suppressed=shown.suppressed,
+                        display=shown.display,
+                        status=status,
+                    )
                 )
-        else:
-            dimension, values = group_by or Dimension.TOTAL, None
-        cells = self.query(period, measure, dimension, values=values, start=start, end=end)
-        return dimension, cells
+        return out

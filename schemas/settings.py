@@ -47,6 +47,11 @@ class ContractSettings(BaseSettings):
         description="a file of signed key changes the CLI reads and writes instead of the "
         "wbx.keys.v1 topic (offline use; `wbx keys export/import` carry it)",
     )
+    ptable_file: Path = Field(
+        default=INFRA_DIR / "ptable.toml",
+        description="the perturbation table every published statistic goes through (the "
+        "worker's topic and the gateway's tables must use the same one)",
+    )
     key_grace: timedelta = Field(
         default=timedelta(minutes=5),
         description="A retired key still verifies records received this long after its "

@@ -17,6 +17,7 @@ QUARANTINE = "wbx.quarantine.v1"
 VERIFIED = "wbx.verified.v1"
 SHARED = "wbx.shared.v1"
 STATS = "wbx.stats.v1"
+STATS_FINE = "wbx.stats.fine.v1"
 AUDIT = "wbx.audit.v1"
 ALERT_ACKS = "wbx.alert-acks.v1"
 KEYS = "wbx.keys.v1"
@@ -24,7 +25,8 @@ KEYS = "wbx.keys.v1"
 # partition count is decided here, co-partitioned with ingest, not by faust's default.
 SEEN_CHANGELOG = "wbx-seen-changelog"
 ALERTS_TEMPLATE = "wbx.alerts.{pcc}.v1"
-REQUIRED = (INGEST, QUARANTINE, VERIFIED, SHARED, STATS, AUDIT, ALERT_ACKS, KEYS, SEEN_CHANGELOG)
+REQUIRED = (INGEST, QUARANTINE, VERIFIED, SHARED, STATS, STATS_FINE, AUDIT, ALERT_ACKS, KEYS,
+            SEEN_CHANGELOG)  # fmt: skip
 
 # Kafka's own rule for topic names (legal characters, at most 249 of them).
 _KAFKA_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")

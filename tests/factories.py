@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from consumers.disclosure import load_ptable
 from schemas.compose import compose_envelope
 from schemas.derived import (
     Alert,
     AlertEvent,
-    Dimension,
     Measure,
-    Period,
     Provenance,
     SharedRecord,
-    StatCell,
     derived_id,
 )
+from schemas.disclosure import PerturbationTable, PTableFile, load_ptable
 from schemas.keys import KeyEntry, new_key_pair
 from schemas.payloads import PAYLOAD_TYPES, payload_model
 from schemas.settings import INFRA_DIR
 from schemas.signing import sign_wire
+from schemas.tables import Coordinates, FineCell
 from schemas.vocab import Accuracy, Handling, ImpactLevel, Purpose, Reliability
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -201,23 +200,34 @@ def shared_record(
     )
 
 
-def stat_cell(
-    day: date, value: str, count: int | None = 7, dimension: Dimension = Dimension.NATIONALITY
-) -> StatCell:
-    """A published day cell of persons (count None: suppressed, shown as "<5")."""
-    return StatCell(
-        key=f"day|{day}|persons|{dimension.value}|{value}",
-        period=Period.DAY,
-        window_start=day,
-        window_end=day + timedelta(days=1),
-        measure=Measure.PERSONS,
-        dimension=dimension,
-        value=value,
-        count=count,
-        suppressed=count is None,
-        display="<5" if count is None else str(count),
-        updated_at=datetime.now(UTC),
+def fine_cell(
+    day: date,
+    records: int = 7,
+    *,
+    measure: Measure = Measure.PERSONS,
+    participant: str = "RS",
+    section: str = "MK-RS",
+    kind: str = "apprehension",
+    nationality: str = "AFG",
+    sex: str = "male",
+    age_band: str = "18-34",
+    flags: tuple[str, ...] = (),
+    key_sum: int | None = None,
+) -> FineCell:
+    """A fine cell of one day as the worker publishes it (events have no person fields)."""
+    person = measure is Measure.PERSONS
+    where = Coordinates(
+        measure.value,
+        participant,
+        section,
+        kind,
+        nationality if person else "",
+        sex if person else "",
+        age_band if person else "",
+        flags if person else (),
     )
+    keys = record_key_of(where.key(day)) if key_sum is None else key_sum
+    return FineCell.of(day, where, [records, keys])
 
 
 # --- canaries: personal data that must never leave the originating agency's view -----------
@@ -357,4 +367,12 @@ CANARIES = sorted(
 
 
 PTABLE = load_ptable(INFRA_DIR / "ptable.toml")
+EXACT_PTABLE = """small = 1
+max_noise = 0
+[[rows]]
+count = 1
+outcomes = [{ noise = 0, probability = 1.0 }]
+"""
+"""No protection at all: for tests that prove counting (published values with noise cannot)."""
+EXACT = PerturbationTable(PTableFile.model_validate(tomllib.loads(EXACT_PTABLE)))
 """The perturbation table the platform ships (`infra/ptable.toml`)."""

@@ -35,8 +35,8 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import lil_matrix
 
-from consumers.disclosure import TOTAL, PerturbationTable, Published
 from schemas.derived import Dimension, Measure, Period, StatCell, window_bounds
+from schemas.disclosure import TOTAL, PerturbationTable, Published
 
 CEILING = 1_000_000
 """An upper bound on any true count, for the ranges of shown values."""

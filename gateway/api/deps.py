@@ -12,8 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.auth import Principal, Role, TokenError
 from gateway.service import GatewayService
-from gateway.views import StatsQueryError
-from schemas.derived import Dimension, Measure, Period, StatCell
+from gateway.views import StatsQueryError, TableQuery
+from schemas.derived import Dimension, Measure, Period
+from schemas.tables import TableCell
 
 _bearer = HTTPBearer(auto_error=False, description="Token from `wbx tokens issue`")
 
@@ -83,28 +84,58 @@ class StatsQuery:
 
     period: Period = Period.DAY
     measure: Measure = Measure.PERSONS
-    group_by: Dimension | None = None
+    group_by: Annotated[
+        list[str] | None,
+        Query(
+            description="up to three dimensions to cross, repeated or comma-separated "
+            "(border_section,nationality,sex); a filter alone implies its dimension"
+        ),
+    ] = None
     start: Annotated[date | None, Query(alias="from")] = None
     end: Annotated[date | None, Query(alias="to")] = None
     participant: Annotated[list[str] | None, Query()] = None
     border_section: Annotated[list[str] | None, Query()] = None
     event_type: Annotated[list[str] | None, Query()] = None
     nationality: Annotated[list[str] | None, Query()] = None
+    sex: Annotated[list[str] | None, Query()] = None
+    age_band: Annotated[list[str] | None, Query()] = None
+    vulnerability: Annotated[list[str] | None, Query()] = None
 
-    def select(self, service: GatewayService) -> tuple[Dimension, list[StatCell]]:
-        """The breakdown asked for and its cells."""
+    def table_query(self) -> TableQuery:
+        """The table asked for; 400 naming the parameter when it cannot be answered."""
+        names = [n.strip() for raw in self.group_by or [] for n in raw.split(",") if n.strip()]
+        unknown = [n for n in names if n not in Dimension.__members__.values()]
+        if unknown:
+            choices = ", ".join(d.value for d in Dimension)
+            raise HTTPException(400, f"group_by: {unknown[0]!r} is not one of {choices}")
         filters = {
             Dimension.PARTICIPANT: self.participant,
             Dimension.BORDER_SECTION: self.border_section,
             Dimension.EVENT_TYPE: self.event_type,
             Dimension.NATIONALITY: self.nationality,
+            Dimension.SEX: self.sex,
+            Dimension.AGE_BAND: self.age_band,
+            Dimension.VULNERABILITY: self.vulnerability,
         }
+        chosen = {d: tuple(v) for d, v in filters.items() if v}
+        query = TableQuery(
+            period=self.period,
+            measure=self.measure,
+            # A filter alone implies its dimension: ?nationality=AFG is AFG's row and total.
+            by=tuple(Dimension(n) for n in names) or tuple(chosen),
+            filters=chosen,
+            start=self.start,
+            end=self.end,
+        )
         try:
-            return service.stats.select(
-                self.period, self.measure, self.group_by, filters, self.start, self.end
-            )
+            return query.checked()
         except StatsQueryError as exc:
-            raise HTTPException(400, str(exc)) from None
+            raise HTTPException(400, f"{exc.field}: {exc}") from None
+
+    def select(self, service: GatewayService) -> tuple[TableQuery, list[TableCell]]:
+        """The table asked for and its cells, protected."""
+        query = self.table_query()
+        return query, service.stats.table(query, service.clock())
 
 
 QueryDep = Annotated[StatsQuery, Depends()]

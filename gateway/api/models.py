@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from gateway.views import AlertState
-from schemas.derived import Alert, StatCell
+from schemas.derived import Alert
+from schemas.tables import TableCell
 
 
 class AlertOut(Alert):
@@ -58,12 +59,15 @@ class IngestOut(BaseModel):
 
 
 class StatsOut(BaseModel):
-    """Statistics after disclosure control: suppressed cells have count null, display '<5'."""
+    """A statistics table after disclosure control: cells of 1-4 have count null, display
+    '<5'; margins are cells whose value is `__total__` in the dimensions they total."""
 
     period: str
     measure: str
-    group_by: str
-    cells: list[StatCell]
+    group_by: list[str]
+    filters: dict[str, list[str]]
+    protection: str = Field(description="how every figure was protected")
+    cells: list[TableCell]
 
 
 class Health(BaseModel):

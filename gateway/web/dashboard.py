@@ -1,8 +1,9 @@
-"""The analysts' dashboard as data: which cells a view shows, the chart and the table of them.
+"""The analysts' dashboard as data: which table a view asks for, the chart and the rows.
 
-Pure functions over published cells (already through disclosure control): the chart, the
-table and the CSV are built from one list of rows, so they cannot disagree, and a suppressed
-cell is `<5` in all three (a gap in the chart, never 0).
+Pure functions over protected table cells (`StatsView.table`, the same as `/v1/stats`): the
+chart, the table and the CSV are built from one list of rows, so they cannot disagree, and a
+`<5` cell is `<5` in all three (a gap in the chart, never 0). One breakdown is charted; a
+breakdown crossed with one or two more dimensions is a table with its margins.
 """
 
 from __future__ import annotations
@@ -11,19 +12,28 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from babel.dates import format_date
 
-from gateway.views import StatsQueryError, StatsView
-from gateway.web.i18n import EVENT_TYPE_LABELS, N_, VULNERABILITY_LABELS, Translator
-from schemas.derived import Dimension, Measure, Period, StatCell
+from gateway.views import StatsQueryError, StatsView, TableQuery
+from gateway.web.i18n import (
+    EVENT_TYPE_LABELS,
+    N_,
+    NATIONALITY_NAMES,
+    SEX_LABELS,
+    VULNERABILITY_LABELS,
+    Translator,
+)
+from schemas.derived import Dimension, Measure, Period
+from schemas.tables import EVENT_DIMENSIONS, PERSON_DIMENSIONS, TableCell
 
 TOTAL_VALUE = "__total__"
 TOP_CHOICES = (5, 10, 20, 0)
 """How many nationalities the chart shows (0: all of them)."""
 DEFAULT_TOP = 10
+UNKNOWN_LABEL = NATIONALITY_NAMES["unknown"]
 MINOR_FLAGS = ["uam", "separated_child"]
 """The vulnerability flags the "unaccompanied minors" view counts."""
 MAX_VALUES = 8
@@ -50,15 +60,41 @@ VIEW_LABELS = {
     View.TOTAL: N_("Total only"),
 }
 """msgids of the views."""
+PROTECTION_NOTE = (
+    N_(
+        "Every figure is protected: it is shifted by a small, fixed noise of at most 2 drawn "
+        "from the records behind it, a count from 1 to 4 shows as <5 and zero stays zero. The "
+        "same cell always shows the same value, so repeating, combining or watching queries "
+        "reveals nothing about fewer than 5 people. A gap in a line is a <5 cell, never zero."
+    ),
+    N_(
+        "A total is a protected cell of its own, so it may differ a little from the sum of "
+        "the cells it totals."
+    ),
+)
+"""How the figures were protected, for the page and the CSV (msgids)."""
+CROSS_LABELS = {
+    Dimension.PARTICIPANT: N_("Participant"),
+    Dimension.BORDER_SECTION: N_("Border section"),
+    Dimension.EVENT_TYPE: N_("Event type"),
+    Dimension.NATIONALITY: N_("Nationality"),
+    Dimension.SEX: N_("Sex"),
+    Dimension.AGE_BAND: N_("Age band"),
+    Dimension.VULNERABILITY: N_("Vulnerability"),
+}
+"""The dimensions a breakdown can be crossed with, and their column headings (msgids)."""
 PROBLEMS = (
-    N_("filter on one dimension at a time (cells are one-dimensional), not on {dimensions}"),
-    N_("group_by={group_by} conflicts with the {dimension} filter"),
+    N_("a table crosses at most {limit} dimensions, not {count}"),
+    N_("{dimension} is named twice"),
+    N_("{measure} cannot be broken down by {dimension} (count persons)"),
     N_("the date range ends ({end}) before it starts ({start})"),
 )
 """The templates of `StatsQueryError` (gateway/views.py) as msgids, shown translated."""
 FIELD_LABELS = {
     "view": N_("Break down by"),
     "group_by": N_("Break down by"),
+    "by2": N_("and by"),
+    "by3": N_("and by"),
     "measure": N_("Count"),
     "period": N_("Period"),
     "from": N_("From"),
@@ -97,11 +133,33 @@ class Query:
     border_section: tuple[str, ...] = ()
     event_type: tuple[str, ...] = ()
     top: int = DEFAULT_TOP
+    by2: Dimension | None = None
+    by3: Dimension | None = None
+
+    @property
+    def fixed_measure(self) -> Measure | None:
+        """The one measure the table can count, if only one: persons when a dimension only
+        people have is in it (an event has no one nationality)."""
+        person_only = set(PERSON_DIMENSIONS) - set(EVENT_DIMENSIONS)
+        if any(d in person_only for d in self.dimensions):
+            return Measure.PERSONS
+        return FIXED_MEASURE.get(self.view)
 
     @property
     def effective_measure(self) -> Measure:
-        """The measure the view is published for."""
-        return FIXED_MEASURE.get(self.view, self.measure)
+        """The measure the table counts."""
+        return self.fixed_measure or self.measure
+
+    @property
+    def dimensions(self) -> tuple[Dimension, ...]:
+        """The dimensions of the table: the view's breakdown, then the crossed ones."""
+        first = () if self.view is View.TOTAL else (DIMENSION_OF[self.view],)
+        return (*first, *(d for d in (self.by2, self.by3) if d is not None))
+
+    @property
+    def crossed(self) -> bool:
+        """True when the table crosses two or more dimensions (shown as a table, not charted)."""
+        return len(self.dimensions) > 1
 
 
 @dataclass(frozen=True)
@@ -162,6 +220,17 @@ def parse_query(params: Mapping[str, list[str]]) -> tuple[Query, list[FormError]
             return chosen[:MAX_VALUES]
         return chosen
 
+    def cross(name: str) -> Dimension | None:
+        raw = (params.get(name) or [""])[0]
+        if not raw:
+            return None
+        if raw not in CROSS_LABELS:
+            errors.append(
+                FormError(name, N_('"{value}" is not one of the choices'), {"value": raw})
+            )
+            return None
+        return Dimension(raw)
+
     raw_top = (params.get("top") or [str(DEFAULT_TOP)])[0]
     top = int(raw_top) if raw_top.isdigit() and int(raw_top) in TOP_CHOICES else DEFAULT_TOP
     query = Query(
@@ -174,16 +243,18 @@ def parse_query(params: Mapping[str, list[str]]) -> tuple[Query, list[FormError]
         border_section=values("border_section"),
         event_type=values("event_type"),
         top=top,
+        by2=cross("by2"),
+        by3=cross("by3"),
     )
     return query, errors
 
 
 @dataclass(frozen=True)
 class Row:
-    """One published cell as the table shows it (and the CSV writes it)."""
+    """One protected cell as the table shows it (and the CSV writes it)."""
 
-    cell: StatCell
-    label: str
+    cell: TableCell
+    labels: list[str]
     window: str
 
     @property
@@ -191,13 +262,18 @@ class Row:
         """The count as published: a number, or the cell's display (`<5`)."""
         return self.cell.display if self.cell.count is None else str(self.cell.count)
 
+    @property
+    def margin(self) -> bool:
+        """True for a total or a margin of the table."""
+        return TOTAL_VALUE in self.cell.values.values()
+
 
 @dataclass
 class Dashboard:
     """Everything the page shows for one query."""
 
     query: Query
-    dimension: Dimension
+    dimensions: tuple[Dimension, ...]
     rows: list[Row]
     series: list[str]
     all_values: int
@@ -221,6 +297,10 @@ def label_of(dimension: Dimension, value: str, t: Translator) -> str:
         return t.gettext(EVENT_TYPE_LABELS.get(value, value))
     if dimension is Dimension.VULNERABILITY:
         return t.gettext(VULNERABILITY_LABELS.get(value, value))
+    if dimension is Dimension.SEX:
+        return t.gettext(SEX_LABELS.get(value, value))
+    if dimension is Dimension.AGE_BAND and value == "unknown":
+        return t.gettext(UNKNOWN_LABEL)
     if dimension is Dimension.TOTAL:
         return t.gettext("Total")
     return value
@@ -235,55 +315,70 @@ def window_label(period: Period, start: date, t: Translator) -> str:
     return t.date(start)
 
 
-def build(stats: StatsView, query: Query, errors: list[FormError], t: Translator) -> Dashboard:
+def build(
+    stats: StatsView, query: Query, errors: list[FormError], t: Translator, now: datetime
+) -> Dashboard:
     """The rows, series and chart of a query; a query the cells cannot answer is an error."""
-    dimension = DIMENSION_OF[query.view]
-    measure = query.effective_measure
-    filters: dict[Dimension, list[str] | None] = {
-        Dimension.PARTICIPANT: list(query.participant),
-        Dimension.BORDER_SECTION: list(query.border_section),
-        Dimension.EVENT_TYPE: list(query.event_type),
+    dims = query.dimensions
+    filters = {
+        Dimension.PARTICIPANT: query.participant,
+        Dimension.BORDER_SECTION: query.border_section,
+        Dimension.EVENT_TYPE: query.event_type,
     }
     if query.view is View.MINORS:
-        filters[Dimension.VULNERABILITY] = MINOR_FLAGS
-    cells: list[StatCell] = []
-    try:
-        dimension, cells = stats.select(
-            query.period, measure, dimension, filters, query.start, query.end
-        )
-    except StatsQueryError as exc:
-        where = "view" if exc.field in ("group_by", "vulnerability") else exc.field
-        errors = [*errors, FormError(where, exc.template, exc.params)]
-    # The group's published total per window (exact unless itself 1-4). The minors view is a
-    # subset of the vulnerability group, whose total counts every flag, so it shows none.
-    if dimension is Dimension.TOTAL:
-        totals, cells = cells, []
-    elif query.view is View.MINORS or errors:
-        totals = []
-    else:
-        totals = stats.query(
-            query.period, measure, dimension, values=[TOTAL_VALUE], start=query.start, end=query.end
-        )
-        cells = [c for c in cells if c.value != TOTAL_VALUE]
+        filters[Dimension.VULNERABILITY] = tuple(MINOR_FLAGS)
+    table = TableQuery(query.period, query.effective_measure, dims, filters, query.start, query.end)
+    cells: list[TableCell] = []
+    if not errors:
+        try:
+            cells = stats.table(table, now)
+        except StatsQueryError as exc:
+            where = {"group_by": "view", "vulnerability": "view"}.get(exc.field, exc.field)
+            errors = [*errors, FormError(where, exc.template, exc.params)]
+    # The grand total per window (exact unless itself 1-4).
+    totals = [c for c in cells if all(v == TOTAL_VALUE for v in c.values.values())]
+    parts = [c for c in cells if c not in totals] if dims else []
+    first = dims[0] if dims else Dimension.TOTAL
     weight: dict[str, int] = {}
-    for c in cells:
-        weight[c.value] = weight.get(c.value, 0) + (c.count or 0)
+    for c in parts:
+        value = c.values[first]
+        if value != TOTAL_VALUE:
+            weight[value] = weight.get(value, 0) + (c.count or 0)
     ranked = sorted(weight, key=lambda v: (-weight[v], v))
-    series = ranked[: query.top] if query.view is View.NATIONALITY and query.top else ranked
-    shown = set(series)
+    top = query.top if query.view is View.NATIONALITY and not query.crossed else 0
+    series = ranked[:top] if top else ranked
+    shown = {*series, TOTAL_VALUE}
     kept = sorted(
-        [c for c in cells if c.value in shown] + totals,
-        key=lambda c: (c.window_start, c.value == TOTAL_VALUE, c.value),
+        [c for c in parts if c.values[first] in shown] + totals,
+        key=lambda c: (c.window_start, *((v == TOTAL_VALUE, v) for v in c.values.values())),
     )
     rows = [
-        Row(c, label_of(dimension, c.value, t), window_label(query.period, c.window_start, t))
+        Row(c, [label_of(d, c.values[d], t) for d in dims],
+            window_label(query.period, c.window_start, t))
         for c in kept
-    ]
+    ]  # fmt: skip
+    chart = {} if query.crossed else _chart(query, first, series, kept, bool(totals), t)
+    total = sum(c.count for c in totals if c.count is not None)
+    suppressed_totals = sum(1 for c in totals if c.count is None)
+    return Dashboard(
+        query, dims, rows, series, len(ranked), chart, total, suppressed_totals, errors
+    )
+
+
+def _chart(
+    query: Query,
+    dimension: Dimension,
+    series: list[str],
+    kept: list[TableCell],
+    has_totals: bool,
+    t: Translator,
+) -> dict[str, object]:
+    """One line (or bar) per value of a one-dimensional breakdown, gaps where `<5`."""
     windows = sorted({c.window_start for c in kept})
-    by_key = {(c.window_start, c.value): c for c in kept}
+    by_key = {(c.window_start, c.values.get(dimension, TOTAL_VALUE)): c for c in kept}
     # The totals are charted only when they are all there is (they would flatten the rest).
-    charted = series or ([TOTAL_VALUE] if totals else [])
-    chart: dict[str, object] = {
+    charted = series or ([TOTAL_VALUE] if has_totals else [])
+    return {
         "kind": "line" if len(windows) > 1 else "bar",
         "labels": [window_label(query.period, w, t) for w in windows],
         "series": [
@@ -296,38 +391,24 @@ def build(stats: StatsView, query: Query, errors: list[FormError], t: Translator
             for value in charted
         ],
     }
-    total = sum(c.count for c in totals if c.count is not None)
-    suppressed_totals = sum(1 for c in totals if c.count is None)
-    return Dashboard(
-        query, dimension, rows, series, len(ranked), chart, total, suppressed_totals, errors
-    )
 
 
-def _count(cell: StatCell | None) -> int | None:
+def _count(cell: TableCell | None) -> int | None:
     return None if cell is None else cell.count
 
 
-def _hidden(cell: StatCell | None) -> bool:
+def _hidden(cell: TableCell | None) -> bool:
     return cell is not None and cell.suppressed
 
 
-CSV_COLUMNS = [
-    "period",
-    "window_start",
-    "window_end",
-    "measure",
-    "dimension",
-    "value",
-    "label",
-    "count",
-]
-
-
-def to_csv(board: Dashboard) -> str:
-    """Exactly the table on screen: the same rows, the same `<5` for suppressed cells."""
+def to_csv(board: Dashboard, statement: str) -> str:
+    """Exactly the table on screen: the same rows, the same `<5`; then a blank line and the
+    statement of how the figures were protected, in the reader's language."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    names = [d.value for d in board.dimensions]
+    writer.writerow(["period", "window_start", "window_end", "measure", *names,
+                     *(f"{n}_label" for n in names), "count"])  # fmt: skip
     for row in board.rows:
         c = row.cell
         writer.writerow(
@@ -336,10 +417,11 @@ def to_csv(board: Dashboard) -> str:
                 c.window_start.isoformat(),
                 c.window_end.isoformat(),
                 c.measure.value,
-                c.dimension.value,
-                c.value,
-                row.label,
+                *(c.values[d] for d in board.dimensions),
+                *row.labels,
                 row.count_text,
             ]
         )
+    writer.writerow([])
+    writer.writerow([statement])
     return out.getvalue()

@@ -165,6 +165,7 @@ CONSOLE_WORDS = (
     *STATUS_WORDS,
 )
 """What the console's script writes into new rows, translated on the server."""
+SEX_LABELS = {"male": N_("Male"), "female": N_("Female"), "unknown": N_("Unknown")}
 MEASURE_LABELS = {"persons": N_("Persons"), "events": N_("Events")}
 PERIOD_LABELS = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month")}
 CAPTIONS = {"day": N_("Daily counts"), "week": N_("Weekly counts"), "month": N_("Monthly counts")}

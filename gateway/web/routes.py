@@ -419,7 +419,8 @@ def _dashboard(request: Request) -> board.Dashboard:
     query, errors = board.parse_query(
         {k: request.query_params.getlist(k) for k in request.query_params}
     )
-    return board.build(_service(request).stats, query, errors, _translator(request))
+    service = _service(request)
+    return board.build(service.stats, query, errors, _translator(request), service.clock())
 
 
 @router.get("/dashboard")
@@ -451,7 +452,13 @@ async def read_dashboard(request: Request, session_id: SessionCookie = None) -> 
         participants=[(code, t.country(code)) for code in reference.participants],
         sections=[(s, t.section(s)) for s in reference.sections],
         event_types=[(k, t.gettext(v)) for k, v in EVENT_TYPE_LABELS.items()],
-        fixed_measure=board.FIXED_MEASURE.get(result.query.view),
+        fixed_measure=None if result.query.crossed else board.FIXED_MEASURE.get(result.query.view),
+        crosses=[(d.value, t.gettext(label)) for d, label in board.CROSS_LABELS.items()],
+        columns=[
+            t.gettext(board.CROSS_LABELS.get(d, board.VIEW_LABELS[result.query.view]))
+            for d in result.dimensions
+        ],
+        protection_note=board.PROTECTION_NOTE,
     )
 
 
@@ -462,11 +469,12 @@ async def read_dashboard_csv(request: Request, session_id: SessionCookie = None)
     if session is None:
         return _to_sign_in(request)
     result = _dashboard(request)
+    t = _translator(request)
     if result.errors:
         return _refused(request, 400, N_("This query cannot be answered; change the filters."))
     name = f"wbx-{result.query.view.value}-{result.query.period.value}.csv"
     return Response(
-        board.to_csv(result),
+        board.to_csv(result, " ".join(t.gettext(m) for m in board.PROTECTION_NOTE)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -68,8 +68,8 @@ async def publish_day(gw: LiveGateway, stack: Stack) -> list[dict[str, object]]:
     async def published() -> list[dict[str, object]] | None:
         async with httpx.AsyncClient(base_url=gw.base) as client:
             cells = (await client.get("/v1/stats", params=query, headers=analyst)).json()["cells"]
-        total = [c for c in cells if c["value"] == "__total__"]
-        values = {c["value"] for c in cells}
+        total = [c for c in cells if c["values"]["nationality"] == "__total__"]
+        values = {c["values"]["nationality"] for c in cells}
         return cells if total and set(GROUPS) <= values else None
 
     cells: list[dict[str, object]] = await wait_until(published, 60, "the day's statistics")
@@ -89,7 +89,7 @@ async def test_chart_table_and_csv_equal_the_published_statistics(
             "#stats tbody tr",
             "rows => rows.map(r => [r.dataset.window, r.dataset.value, r.cells[2].innerText])",
         )
-        expected = [[c["window_start"], c["value"], c["display"]] for c in cells]
+        expected = [[c["window_start"], c["values"]["nationality"], c["display"]] for c in cells]
         assert rows == expected  # the table is /v1/stats, "<5" and all
         assert ["PAK", "<5"] in [r[1:] for r in rows]
         assert await page.locator("#stats tr.suppressed").count() == 1  # PAK only
@@ -98,7 +98,11 @@ async def test_chart_table_and_csv_equal_the_published_statistics(
             """() => Chart.getChart("chart").data.datasets.map(d => [d.label, d.data])"""
         )
         names = {"AFG": "Afghanistan", "SYR": "Syria", "PAK": "Pakistan"}
-        by_value = {c["value"]: c["count"] for c in cells if c["value"] != "__total__"}
+        by_value = {
+            c["values"]["nationality"]: c["count"]
+            for c in cells
+            if c["values"]["nationality"] != "__total__"
+        }
         assert sorted(charted) == sorted([names[v], [n]] for v, n in by_value.items())
         await page.screenshot(path=screenshot_path("dashboard-nationality"), full_page=True)
 
@@ -106,8 +110,10 @@ async def test_chart_table_and_csv_equal_the_published_statistics(
             await page.click("#csv")
         download = await waiting.value
         text = (await download.path()).read_text(encoding="utf-8")
-        csv_rows = list(csv.DictReader(io.StringIO(text)))
-        assert [[r["window_start"], r["value"], r["count"]] for r in csv_rows] == rows
+        table, statement = text.split("\n\n")
+        csv_rows = list(csv.DictReader(io.StringIO(table)))
+        assert [[r["window_start"], r["nationality"], r["count"]] for r in csv_rows] == rows
+        assert "protected" in statement
 
         assert await accessibility_problems(page) == []
         assert requests_log.foreign(gw.base) == []
@@ -126,5 +132,35 @@ async def test_the_dashboard_in_each_language_shows_no_english_from_the_catalogu
         text = await page.inner_text("body")
         assert english_on_page(text, locale) == []
         await page.screenshot(path=screenshot_path(f"dashboard-{locale}"), full_page=True)
+    finally:
+        await page.context.close()
+
+
+async def test_a_cross_table_with_its_margins_in_the_browser(
+    browser: Browser, gw: LiveGateway, stack: Stack, requests_log: RequestLog
+):
+    await publish_day(gw, stack)
+    page = await signed_in_analyst(browser, gw, requests_log)
+    try:
+        await page.goto(f"{gw.base}/dashboard?from={DAY.isoformat()}&to={DAY.isoformat()}")
+        await page.select_option("#view", "border_section")
+        await page.select_option("#by2", "nationality")
+        await page.select_option("#by3", "sex")
+        await page.click("form.query button[type=submit]")
+        await expect(page.locator("#stats caption")).to_contain_text("Cross-table")
+        assert await page.locator("canvas#chart").count() == 0
+        rows = await page.eval_on_selector_all(
+            "#stats tbody tr", "rows => rows.map(r => [r.dataset.value, r.dataset.count])"
+        )
+        analyst = gw.auth(Role.ANALYST, analyst="marri")
+        query = {"group_by": "border_section,nationality,sex", "from": DAY.isoformat(),
+                 "to": DAY.isoformat()}  # fmt: skip
+        async with httpx.AsyncClient(base_url=gw.base) as client:
+            cells = (await client.get("/v1/stats", params=query, headers=analyst)).json()["cells"]
+        assert rows == [["|".join(c["values"].values()), c["display"]] for c in cells]
+        assert ["MK-RS|PAK|male", "<5"] in rows and ["MK-RS|PAK|__total__", "<5"] in rows
+        await page.screenshot(path=screenshot_path("dashboard-cross-table"), full_page=True)
+        assert await accessibility_problems(page) == []
+        assert requests_log.foreign(gw.base) == []
     finally:
         await page.context.close()

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from consumers.aggregate import AddResult, StatsState
-from consumers.disclosure import Published
 from schemas.derived import Dimension, Measure, Period, SharedRecord, StatCell
+from schemas.disclosure import Published
+from schemas.tables import DIMENSIONS_OF
 from tests.factories import PTABLE, record_key_of, shared_record
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -227,18 +228,20 @@ def test_differencing_days_from_their_week_or_watching_updates_cannot_find_the_3
     assert moves != {1} and len(moves) > 1, moves
 
 
-def test_every_dirty_group_has_its_total_cell(week: StatsState):
-    dirty = week.dirty_groups
+def test_every_group_of_a_dirty_window_has_its_total_cell(week: StatsState):
+    dirty = week.dirty_windows
     cells = week.flush(NOW)
     groups = {c.key.rsplit("|", 1)[0] for c in cells}
     totals = {c.key.rsplit("|", 1)[0] for c in cells if c.value == "__total__"}
     assert groups == totals
-    assert groups == {f"{p}|{start.isoformat()}|{m}|{d}" for p, start, m, d in dirty}
+    assert groups == {
+        f"{p}|{start.isoformat()}|{m}|{d}" for p, start, m in dirty for d in DIMENSIONS_OF[m]
+    }
 
 
 def test_flush_clears_dirty_and_then_publishes_only_changed_groups(week: StatsState):
     assert week.flush(NOW)
-    assert week.dirty_groups == frozenset()
+    assert week.dirty_windows == frozenset()
     assert week.flush(NOW) == []
     smuggling = record("migrant_smuggling", {"persons_smuggled": 4}, time=TUE)
     assert week.add(smuggling, NOW) == AddResult.COUNTED
@@ -303,11 +306,26 @@ def test_evict_drops_closed_windows():
     state.add(old, SUN)
     assert state.evict(NOW + timedelta(days=30)) == 0  # dirty: its last cells are not out
     state.flush(SUN)
+    assert [c.records for c in state.take_fine()] == [1, 6]  # the event and its 6 people
     assert state.evict(SUN + timedelta(days=7)) == 0  # the day is still open to late events
     later = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # day and week closed 7.5 days ago
-    # Day and week, 4 events groups + 7 persons groups each (vulnerability counts people).
-    assert state.evict(later) == 2 * (4 + 7)
+    # The day's and the week's windows, of events and of persons, go; the month stays, and
+    # with it the day's tables it is the sum of.
+    assert state.evict(later) == 2 * 2
     assert {c.period for c in state.all_cells(later)} == {Period.MONTH}
+    assert state.sizes()["stat_days"] == 0 and state.sizes()["table_cells"] > 0
     assert state.add(old, later) == AddResult.TOO_LATE
-    assert state.evict(datetime(2026, 12, 9, tzinfo=UTC)) == 4 + 7  # the month closes too
+    assert state.evict(datetime(2026, 12, 9, tzinfo=UTC)) == 2  # the month closes too
+    assert state.sizes()["table_cells"] == 0
     assert state.all_cells(NOW) == []
+
+
+def test_fine_cells_not_yet_taken_outlive_their_day():
+    state = StatsState(PTABLE, lateness=timedelta(days=1))
+    state.add(apprehension([person()] * 6, time=SUN), SUN)
+    state.flush(SUN)
+    state.evict(NOW + timedelta(days=60))
+    assert state.sizes()["stat_days"] == 1  # the gateway has not had them yet
+    assert [c.records for c in state.take_fine()] == [1, 6]
+    state.evict(NOW + timedelta(days=60))
+    assert state.sizes() == dict.fromkeys(state.sizes(), 0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from consumers.aggregate import StatsState
+from consumers.aggregate import StatsState, fine_increments
 from consumers.route import Router
 from consumers.rules import load_rules
 from consumers.settings import WorkerSettings
@@ -101,7 +101,7 @@ def test_a_rebuild_returns_the_alerts_a_crash_left_unsent_and_skips_junk():
     result = state.rebuild([b"junk"], [b"\xff", child.model_dump_json().encode(), b"{}"], NOW)
     assert result.replayed == 1
     assert [a.rule for a in result.unsent] == ["protection_child_or_vot"]
-    assert state.stats.dirty_groups  # every cell is re-published after a rebuild
+    assert state.stats.dirty_windows  # every cell is re-published after a rebuild
 
 
 def test_expired_and_too_old_records_change_nothing():
@@ -111,7 +111,7 @@ def test_expired_and_too_old_records_change_nothing():
     assert state.apply(expired, NOW).outcome is Applied.EXPIRED
     old = apprehension([person()], time=NOW - HORIZON - timedelta(seconds=1))
     assert state.apply(old, NOW).outcome is Applied.TOO_OLD
-    assert state.sizes()["counted"] == 0 and state.sizes()["stat_groups"] == 0
+    assert state.sizes()["counted"] == 0 and state.sizes()["fine_cells"] == 0
 
 
 def test_a_late_record_still_feeds_the_rules_but_not_closed_statistics():
@@ -170,13 +170,18 @@ def _bounds(per_day: float) -> dict[str, float]:
     """The documented bounds (docs/processing.md) for records arriving `per_day`."""
     in_horizon = per_day * HORIZON.days + EXPIRE_EVERY
     rule_window = per_day * 3  # the longest rule window: secondary movement, 72 h
-    open_windows = (LATENESS.days + 2) + 3 + 2  # days, ISO weeks and months not closed for good
+    open_days = LATENESS.days + 2
+    open_windows = open_days + 3 + 2  # days, ISO weeks and months not closed for good
+    # A day's tables stay while its week or month is open: a month, a straddling week, lateness.
+    table_days = 31 + 6 + open_days
+    combinations = {where for t in TEMPLATES for where, _, _ in fine_increments(t)}
     return {
         "counted": in_horizon,
         "sent": in_horizon,
-        "stat_groups": open_windows * 2 * len(Dimension),
-        "stat_cells": open_windows * 2 * len(Dimension) * 300,
-        "dirty_groups": open_windows * 2 * len(Dimension),
+        "stat_days": open_days,
+        "fine_cells": open_days * len(combinations),
+        "table_cells": table_days * 2 * len(Dimension) * 300,
+        "dirty_windows": open_windows * 2,
         "open_alerts": rule_window,
         "alert_expiry": rule_window,
         # Stateless rule kinds hold nothing; the surge keeps its baseline (7 days) and window
@@ -202,6 +207,7 @@ def test_a_million_shared_records_keep_every_structure_under_its_bound():
             sent += 1
         if index % 1_000 == 0:
             state.stats_to_publish(record.time)  # the worker flushes every second
+            state.fine_to_publish()
             state.router.take_unrouted()
         if index % 50_000 == 0:
             for name, size in state.sizes().items():

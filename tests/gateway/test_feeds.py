@@ -11,8 +11,8 @@ from gateway.views import PccAlerts, StatsView, escalation_for
 from schemas.keys import KeyRegistry, new_key_pair
 from schemas.registry_log import RegistryLog, sign_change
 from schemas.settings import KafkaSettings
-from schemas.topics import ALERT_ACKS, KEYS, STATS, alerts_topic
-from tests.factories import make_alert
+from schemas.topics import ALERT_ACKS, KEYS, STATS, STATS_FINE, alerts_topic
+from tests.factories import PTABLE, fine_cell, make_alert
 
 NOW_MS = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp() * 1000)
 
@@ -23,7 +23,7 @@ REGISTRY_KEY = Ed25519PrivateKey.generate()
 def feeds() -> Feeds:
     views = {pcc: PccAlerts(100, 100) for pcc in ("pcc-plav", "pcc-trebinje")}
     keys = RegistryLog(KeyRegistry([]), REGISTRY_KEY.public_key())
-    return Feeds(KafkaSettings(bootstrap="127.0.0.1:1"), views, StatsView(), keys)
+    return Feeds(KafkaSettings(bootstrap="127.0.0.1:1"), views, StatsView(PTABLE), keys)
 
 
 def test_alerts_reach_their_pcc_with_the_record_time_as_receipt():
@@ -51,13 +51,15 @@ def test_an_action_before_its_alert_waits_and_then_applies():
 
 def test_junk_on_any_followed_topic_is_skipped_and_the_feed_goes_on():
     feed = feeds()
-    for topic in (STATS, ALERT_ACKS, KEYS, alerts_topic("pcc-plav")):
+    for topic in (STATS, STATS_FINE, ALERT_ACKS, KEYS, alerts_topic("pcc-plav")):
         for junk in (b"\xff", b"{}", b"[" * 5_000, b'{"key": 1}'):
             feed._dispatch(topic, junk, NOW_MS)
     feed._dispatch(STATS, None, NOW_MS)  # a tombstone on the compacted topic
     alert = make_alert("pcc-plav")
     feed._dispatch(alerts_topic("pcc-plav"), alert.model_dump_json().encode(), NOW_MS)
-    assert describe(feed) == {"loaded": False, "alerts": 1, "stat_cells": 0}
+    fine = fine_cell(datetime(2026, 11, 20, tzinfo=UTC).date())
+    feed._dispatch(STATS_FINE, fine.model_dump_json().encode(), NOW_MS)
+    assert describe(feed) == {"loaded": False, "alerts": 1, "stat_cells": 1}
 
 
 def test_a_key_change_on_the_registry_topic_reaches_the_gateways_verifier():

@@ -17,7 +17,7 @@ import pytest_asyncio
 from gateway.api.main import create_app
 from gateway.auth import Role
 from gateway.service import GatewayService
-from tests.factories import agency_key, envelope, make_alert, signed, stat_cell
+from tests.factories import PTABLE, agency_key, envelope, fine_cell, make_alert, signed
 from tests.gateway.conftest import RecordingService
 
 DAY = date(2026, 11, 20)
@@ -131,29 +131,45 @@ async def test_stream_refuses_a_bad_last_event_id(client, service):
 # --- statistics ------------------------------------------------------------------------------
 
 
-async def test_stats_as_json_and_csv_show_suppressed_cells_as_lt5(client, service):
-    service.stats.apply(stat_cell(DAY, "AFG", 12))
-    service.stats.apply(stat_cell(DAY, "SYR", None))
+async def test_stats_as_json_and_csv_show_cells_of_1_to_4_as_lt5(client, service):
+    service.stats.apply_fine(fine_cell(DAY, 12, nationality="AFG"))
+    service.stats.apply_fine(fine_cell(DAY, 3, nationality="SYR"))
     analyst = auth(service, Role.ANALYST, analyst="marri")
     params = {"group_by": "nationality"}
     body = (await client.get("/v1/stats", params=params, headers=analyst)).json()
-    assert [(c["value"], c["display"]) for c in body["cells"]] == [("AFG", "12"), ("SYR", "<5")]
+    afg = fine_cell(DAY, 12, nationality="AFG")
+    expected_afg = PTABLE.publish(12, afg.key_sum).display
+    assert [(c["values"], c["display"]) for c in body["cells"]] == [
+        ({"nationality": "AFG"}, expected_afg),
+        ({"nationality": "SYR"}, "<5"),
+        ({"nationality": "__total__"}, PTABLE.publish(15, afg.key_sum + fine_cell(
+            DAY, 3, nationality="SYR").key_sum).display),
+    ]  # fmt: skip
+    assert "cell key method" in body["protection"] and body["group_by"] == ["nationality"]
     response = await client.get("/v1/stats.csv", params=params, headers=analyst)
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [(r["value"], r["count"], r["display"]) for r in rows] == [
-        ("AFG", "12", "12"),
+    table, statement = response.text.split("\n\n")
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [(r["nationality"], r["count"], r["display"]) for r in rows][:2] == [
+        ("AFG", expected_afg, expected_afg),
         ("SYR", "", "<5"),
     ]
-    conflict = await client.get(
-        "/v1/stats", params={"nationality": "AFG", "participant": "RS"}, headers=analyst
+    assert "cell key method" in statement  # the CSV says how its figures were protected
+    crossed = await client.get(
+        "/v1/stats",
+        params={"group_by": "border_section,sex", "nationality": "AFG"},
+        headers=analyst,
     )
-    assert conflict.status_code == 400
-    assert "one dimension at a time" in conflict.json()["detail"]
-    backwards = await client.get(
-        "/v1/stats", params={"from": "2026-11-20", "to": "2026-11-01"}, headers=analyst
-    )
-    assert backwards.status_code == 400
-    assert "ends (2026-11-01) before it starts (2026-11-20)" in backwards.json()["detail"]
+    assert crossed.status_code == 200
+    assert {tuple(c["values"]) for c in crossed.json()["cells"]} == {("border_section", "sex")}
+    for params, words in [
+        ({"group_by": "border_section,nationality,sex,age_band"}, "at most 3 dimensions"),
+        ({"group_by": "colour"}, "group_by: 'colour' is not one of"),
+        ({"measure": "events", "group_by": "sex"}, "events cannot be broken down by sex"),
+        ({"from": "2026-11-20", "to": "2026-11-01"}, "ends (2026-11-01) before it starts"),
+    ]:
+        refused = await client.get("/v1/stats", params=params, headers=analyst)
+        assert refused.status_code == 400, params
+        assert words in refused.json()["detail"], params
 
 
 # --- operations and pages --------------------------------------------------------------------

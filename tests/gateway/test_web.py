@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from consumers.rules import load_rules
 from gateway.api.main import create_app
 from gateway.auth import Role
-from gateway.views import BACKWARDS, CONFLICT, ONE_DIMENSION
+from gateway.views import BACKWARDS, NOT_FOR_MEASURE, REPEATED, TOO_MANY, TableQuery
 from gateway.web.i18n import (
     ACCURACY_LABELS,
     CONSOLE_WORDS,
@@ -38,10 +38,10 @@ from gateway.web.i18n import (
 )
 from gateway.web.routes import CSP, safe_next
 from gateway.web.sessions import CODE_TTL, Sessions, SignInCodes
-from schemas.derived import AlertStatus, Dimension, Measure, Period
+from schemas.derived import AlertStatus, Dimension
 from schemas.payloads import PAYLOADS_BY_KIND
 from schemas.vocab import Accuracy, Handling, Purpose, Reliability, Vulnerability
-from tests.factories import make_alert, stat_cell
+from tests.factories import fine_cell, make_alert
 from tests.gateway.conftest import RecordingService
 from tests.web_strings import SAME_IN, WEB, page_msgids, same_in
 
@@ -167,56 +167,100 @@ def table_rows(html: str) -> list[tuple[str, str, str]]:
     return re.findall(r'data-window="([^"]+)" data-value="([^"]+)" data-count="([^"]+)"', html)
 
 
-async def test_the_dashboard_shows_suppressed_cells_as_lt5_in_table_chart_and_csv(browser, service):
+def shown(service, cell) -> str:
+    """What the perturbation table shows for one fine cell alone (as a table would)."""
+    return html.escape(service.stats.ptable.publish(cell.records, cell.key_sum).display)
+
+
+async def test_the_dashboard_shows_cells_of_1_to_4_as_lt5_in_table_chart_and_csv(browser, service):
     day = date(2026, 11, 20)
-    service.stats.apply(stat_cell(day, "AFG", 12))
-    service.stats.apply(stat_cell(day, "SYR", None))
-    service.stats.apply(stat_cell(day, "__total__", 15))
+    afg, syr = fine_cell(day, 12, nationality="AFG"), fine_cell(day, 3, nationality="SYR")
+    service.stats.apply_fine(afg)
+    service.stats.apply_fine(syr)
+    both = fine_cell(day, 15, key_sum=(afg.key_sum + syr.key_sum) % 2**32)
     await sign_in(browser, service.authority.issue(Role.ANALYST, analyst="marri"))
     page = await browser.get("/dashboard?view=nationality")
     assert page.status_code == 200
     rows = table_rows(page.text)
-    assert rows == [("2026-11-20", "AFG", "12"), ("2026-11-20", "SYR", "&lt;5"),
-                    ("2026-11-20", "__total__", "15")]  # fmt: skip
+    assert rows == [("2026-11-20", "AFG", shown(service, afg)), ("2026-11-20", "SYR", "&lt;5"),
+                    ("2026-11-20", "__total__", shown(service, both))]  # fmt: skip
     chart = json.loads(re.search(r'id="chart-data">(.*?)</script>', page.text, re.S).group(1))
     assert [(x["value"], x["data"], x["suppressed"]) for x in chart["series"]] == [
-        ("AFG", [12], [False]),
+        ("AFG", [int(shown(service, afg))], [False]),
         ("SYR", [None], [True]),  # a gap, never 0
     ]
-    csv_rows = list(
-        csv.reader(io.StringIO((await browser.get("/dashboard.csv?view=nationality")).text))
-    )
-    assert csv_rows[0][-3:] == ["value", "label", "count"]
-    assert [(r[1], r[5], r[7]) for r in csv_rows[1:]] == [
+    text = (await browser.get("/dashboard.csv?view=nationality")).text
+    table, statement = text.split("\n\n")
+    csv_rows = list(csv.reader(io.StringIO(table)))
+    assert csv_rows[0] == ["period", "window_start", "window_end", "measure", "nationality",
+                           "nationality_label", "count"]  # fmt: skip
+    assert [(r[1], r[4], r[6]) for r in csv_rows[1:]] == [
         (w, v, html.unescape(c)) for w, v, c in rows
     ]
-    assert csv_rows[2][6] == "Syria"  # named in the user's language, as on screen
+    assert csv_rows[2][5] == "Syria"  # named in the user's language, as on screen
+    assert "protected" in statement and "at most 2" in statement  # says that and how
+    assert "protected" in table_caption(page.text)  # and so does the table on screen
+    albanian = await browser.get("/dashboard.csv?view=nationality&lang=sq")
+    assert albanian.text.split("\n\n")[1].strip() != statement.strip()  # translated
 
 
-async def test_the_dashboard_table_equals_the_published_cells_of_its_view(browser, service):
+def table_caption(page: str) -> str:
+    return re.search(r"<caption>(.*?)</caption>", page, re.S).group(1)
+
+
+async def test_the_dashboard_table_equals_the_protected_cells_of_its_view(browser, service):
     for n, code in enumerate(["AL", "BA", "ME", "MK", "RS", "XK"]):
-        service.stats.apply(stat_cell(date(2026, 11, 19), code, 5 + n, Dimension.PARTICIPANT))
-        service.stats.apply(stat_cell(date(2026, 11, 20), code, None if n == 2 else 9 + n,
-                                      Dimension.PARTICIPANT))  # fmt: skip
+        service.stats.apply_fine(fine_cell(date(2026, 11, 19), 5 + n, participant=code))
+        service.stats.apply_fine(fine_cell(date(2026, 11, 20), 3 if n == 2 else 9 + n,
+                                           participant=code))  # fmt: skip
     await sign_in(browser, service.authority.issue(Role.ANALYST, analyst="marri"))
     page = await browser.get("/dashboard?view=participant&from=2026-11-20&to=2026-11-20")
-    cells = service.stats.query(
-        Period.DAY, Measure.PERSONS, Dimension.PARTICIPANT, start=date(2026, 11, 20),
-        end=date(2026, 11, 20),
-    )  # fmt: skip
+    day = date(2026, 11, 20)
+    query = TableQuery(by=(Dimension.PARTICIPANT,), start=day, end=day)
+    cells = service.stats.table(query, service.clock())
     assert table_rows(page.text) == [
-        (c.window_start.isoformat(), c.value, html.escape(c.display)) for c in cells
+        (c.window_start.isoformat(), c.values[Dimension.PARTICIPANT], html.escape(c.display))
+        for c in cells
     ]
     only = await browser.get("/dashboard?view=participant&participant=RS&participant=XK")
-    assert {v for _, v, _ in table_rows(only.text)} == {"RS", "XK"}
+    assert {v for _, v, _ in table_rows(only.text)} == {"RS", "XK", "__total__"}
     assert "Kosovo*" in only.text
+
+
+async def test_the_dashboard_crosses_a_breakdown_with_two_more_dimensions(browser, service):
+    day = date(2026, 11, 20)
+    for section, nat, sex, n in [("MK-RS", "AFG", "male", 11), ("MK-RS", "AFG", "female", 6),
+                                 ("BA-RS", "SYR", "male", 2)]:  # fmt: skip
+        service.stats.apply_fine(fine_cell(day, n, section=section, nationality=nat, sex=sex))
+    await sign_in(browser, service.authority.issue(Role.ANALYST, analyst="marri"))
+    url = "/dashboard?view=border_section&by2=nationality&by3=sex&measure=events"
+    page = await browser.get(url)
+    assert page.status_code == 200
+    query = TableQuery(by=(Dimension.BORDER_SECTION, Dimension.NATIONALITY, Dimension.SEX))
+    cells = service.stats.table(query, service.clock())
+    assert table_rows(page.text) == [
+        (c.window_start.isoformat(), "|".join(c.values.values()), html.escape(c.display))
+        for c in cells
+    ]
+    assert ("2026-11-20", "MK-RS|AFG|__total__", shown(service, fine_cell(
+        day, 17, key_sum=sum(fine_cell(day, n, section="MK-RS", sex=x).key_sum
+                             for x, n in (("male", 11), ("female", 6))) % 2**32))) in (
+        table_rows(page.text)
+    )  # fmt: skip
+    assert 'id="chart"' not in page.text  # a cross-table is a table, not a chart
+    assert "Cross-table with its totals" in table_caption(page.text)
+    assert ">Female<" in page.text and ">Sex<" in page.text  # values and headings named
+    csv_rows = list(csv.reader(io.StringIO((await browser.get(url.replace(
+        "/dashboard", "/dashboard.csv"))).text.split("\n\n")[0])))  # fmt: skip
+    assert csv_rows[0][4:7] == ["border_section", "nationality", "sex"]
+    assert len(csv_rows) - 1 == len(cells)
 
 
 @pytest.mark.parametrize(
     ("query", "field", "words"),
     [
-        ("view=nationality&participant=RS", "view", "conflicts with the participant filter"),
-        ("participant=RS&event_type=apprehension", "participant", "one dimension at a time"),
+        ("view=nationality&by2=nationality", "view", "nationality is named twice"),
+        ("by2=colour", "by2", '"colour" is not one of the choices'),
         ("from=2026-11-20&to=2026-11-01", "to", "ends (2026-11-01) before it starts"),
         ("period=fortnight", "period", '"fortnight" is not one of the choices'),
         ("from=20.11.2026", "from", '"20.11.2026" is not a date'),
@@ -238,13 +282,13 @@ async def test_a_dashboard_query_it_cannot_answer_names_the_field_and_why(
 async def test_the_nationality_chart_shows_the_largest_n_and_says_so(browser, service):
     codes = ["AFG", "BGD", "CUB", "DZA", "EGY", "IRN", "IRQ", "MAR", "NPL", "PAK", "SYR", "TUR"]
     for n, code in enumerate(codes):
-        service.stats.apply(stat_cell(date(2026, 11, 20), code, 10 + n))
+        service.stats.apply_fine(fine_cell(date(2026, 11, 20), 10 + 3 * n, nationality=code))
     await sign_in(browser, service.authority.issue(Role.ANALYST, analyst="marri"))
     page = await browser.get("/dashboard?view=nationality&top=5")
-    assert [v for _, v, _ in table_rows(page.text)] == sorted(codes[-5:])
+    assert [v for _, v, _ in table_rows(page.text)] == [*sorted(codes[-5:]), "__total__"]
     assert "Showing the 5 largest of 12 nationalities." in page.text
     everything = await browser.get("/dashboard?view=nationality&top=0")
-    assert len(table_rows(everything.text)) == 12
+    assert len(table_rows(everything.text)) == 12 + 1
 
 
 @pytest.mark.parametrize(
@@ -261,7 +305,7 @@ def test_the_extraction_finds_every_kind_of_string_the_pages_show():
     # A template literal, a translated value of a vocabulary, a rule title, a problem.
     assert {"Skip to content", "critical", "Kosovo*", "Apprehension"} <= msgids
     assert set(RULE_DESCRIPTIONS) <= msgids and set(CONSOLE_WORDS) <= msgids
-    assert {ONE_DIMENSION, CONFLICT, BACKWARDS} <= msgids
+    assert {TOO_MANY, REPEATED, NOT_FOR_MEASURE, BACKWARDS} <= msgids
 
 
 def test_the_template_file_holds_every_string_so_translators_see_them():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from schemas.topics import INGEST, SHARED, STATS, alerts_topic
+from tests.factories import EXACT_PTABLE
 from tests.integration.kafka_io import produce, read_topic, wait_until
 from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
 
@@ -19,21 +20,11 @@ pytestmark = pytest.mark.integration
 SECTIONS = ["BA-ME", "AL-ME", "MK-RS", "ME-RS", "HR-RS", "AL-XK"]
 
 
-EXACT_PTABLE = """small = 1
-max_noise = 0
-[[rows]]
-count = 1
-outcomes = [{ noise = 0, probability = 1.0 }]
-"""
-"""No protection at all, for this test only: it proves each event is counted exactly once,
-which published values with noise cannot show."""
-
-
 @pytest.fixture
 def stack(tmp_path: Path):
     stack = start_stack(tmp_path)
     (tmp_path / "exact-ptable.toml").write_text(EXACT_PTABLE)
-    stack.overrides["WBX_WORKER_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
+    stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
     yield stack
     stop_stack(stack)
 

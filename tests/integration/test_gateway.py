@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.auth import Role
 from schemas.derived import Alert
-from schemas.topics import alerts_topic
+from schemas.topics import STATS, alerts_topic
 from tests.factories import make_alert
 from tests.integration.gateway_server import LiveGateway
-from tests.integration.kafka_io import produce, wait_until
+from tests.integration.kafka_io import produce, read_topic, wait_until
 from tests.integration.pipeline_stack import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -339,20 +339,23 @@ async def test_statistics_never_show_a_suppressed_cell(gw, stack):
         async def cells() -> list[dict[str, Any]] | None:
             response = await client.get("/v1/stats?group_by=nationality", headers=headers)
             rows = response.json()["cells"]
-            return rows if {"IRN", "PAK", "CUB"} <= {r["value"] for r in rows} else None
+            seen = {r["values"]["nationality"] for r in rows}
+            return rows if {"IRN", "PAK", "CUB"} <= seen else None
 
         rows = await wait_until(cells, 60, "nationality statistics")
-        csv_rows = list(
-            csv.DictReader(
-                io.StringIO(
-                    (await client.get("/v1/stats.csv?group_by=nationality", headers=headers)).text
-                )
-            )
-        )
+        text = (await client.get("/v1/stats.csv?group_by=nationality", headers=headers)).text
+        table, statement = text.split("\n\n")
+        csv_rows = list(csv.DictReader(io.StringIO(table)))
         by_accept = await client.get(
             "/v1/stats?group_by=nationality", headers={**headers, "Accept": "text/csv"}
         )
+        crossed = await client.get(
+            "/v1/stats",
+            params={"group_by": "border_section,nationality,sex", "period": "month"},
+            headers=headers,
+        )
     assert by_accept.headers["content-type"].startswith("text/csv")
+    assert "protected by the cell key method" in statement
     for row in rows:
         if row["suppressed"]:
             assert row["count"] is None and row["display"] == "<5"
@@ -360,4 +363,20 @@ async def test_statistics_never_show_a_suppressed_cell(gw, stack):
             assert not 0 < row["count"] < 5, row
     for row in csv_rows:
         assert row["count"] == "" or not 0 < int(row["count"]) < 5, row
-    assert {r["value"]: r["display"] for r in rows}["IRN"] == "<5"
+    assert {r["values"]["nationality"]: r["display"] for r in rows}["IRN"] == "<5"
+    # A consumer of wbx.stats.v1 sees the values the API serves for the same cells.
+    topic = {
+        cell["key"]: cell["display"]
+        for cell in (json.loads(r.value) for r in await read_topic(stack.bootstrap, STATS))
+    }
+    for row in rows:
+        key = f"day|{row['window_start']}|persons|nationality|{row['values']['nationality']}"
+        assert topic[key] == row["display"], key
+    # The month crossed by section, nationality and sex: its margins are the published cells.
+    month = {tuple(c["values"].values()): c for c in crossed.json()["cells"]}
+    start = crossed.json()["cells"][0]["window_start"]
+    for nat in ("IRN", "PAK", "CUB"):
+        assert (
+            month[("__total__", nat, "__total__")]["display"]
+            == topic[f"month|{start}|persons|nationality|{nat}"]
+        )

@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.auth import Role
 from schemas import strict_json
-from schemas.topics import INGEST, QUARANTINE, SHARED, STATS, VERIFIED, alerts_topic
+from schemas.topics import INGEST, QUARANTINE, SHARED, STATS, STATS_FINE, VERIFIED, alerts_topic
 from tests.factories import envelope, make_alert, record, signed
 from tests.hostile import REPLAY, Hostile, HostileGenerator, HostileKeys
 from tests.hostile import VERIFIED as EXPECT_VERIFIED
@@ -384,6 +384,7 @@ async def test_hop_2_and_the_gateway_feeds_survive_unreadable_records(
     odd = [_odd_shared_record({"persons": 5, "group_size": "x"}), _odd_shared_record({})]
     positions = await produce(bootstrap, SHARED, [(b"MK-RS", value) for value in junk + odd])
     await produce(bootstrap, STATS, [(b"k", value) for value in junk])
+    await produce(bootstrap, STATS_FINE, [(b"k", value) for value in junk])
     await produce(bootstrap, alerts_topic("pcc-trebinje"), [(b"k", value) for value in junk])
 
     async def quarantined_from_shared() -> set[int] | None:

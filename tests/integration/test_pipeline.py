@@ -11,11 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from consumers.disclosure import Published
+from schemas.disclosure import Published
 from schemas.keys import new_key_pair
 from schemas.payloads import PAYLOADS_BY_KIND
 from schemas.signing import sign_wire
-from schemas.topics import AUDIT, INGEST, QUARANTINE, SHARED, STATS, VERIFIED, alerts_topic
+from schemas.topics import (
+    AUDIT,
+    INGEST,
+    QUARANTINE,
+    SHARED,
+    STATS,
+    STATS_FINE,
+    VERIFIED,
+    alerts_topic,
+)
 from tests.factories import (
     CANARY,
     CANARY_BIRTH,
@@ -279,7 +288,13 @@ async def test_no_personal_data_reaches_shared_stats_or_alert_topics(stack: Stac
     await wait_until(plav_alerted, 30, "an alert at PCC Plav")
     verified = b"".join(await _values(stack, VERIFIED))
     assert CANARY.encode() in verified  # the canaries did go in
-    for topic in (SHARED, STATS, alerts_topic("pcc-trebinje"), alerts_topic("pcc-plav")):
+    for topic in (
+        SHARED,
+        STATS,
+        STATS_FINE,
+        alerts_topic("pcc-trebinje"),
+        alerts_topic("pcc-plav"),
+    ):
         blob = b"".join(await _values(stack, topic))
         for needle in (CANARY, CANARY_BIRTH, str(CANARY_LAT), str(CANARY_LON)):
             assert needle.encode() not in blob, f"{needle} leaked into {topic}"

@@ -9,12 +9,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from consumers.aggregate import StatsState
-from consumers.disclosure import PerturbationTable, PTableFile
 from consumers.protect import load_policy, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.settings import WorkerSettings
 from producers.simulate import SimKeys, Simulator
 from schemas.derived import StatCell
+from schemas.disclosure import PerturbationTable, PTableFile
 from schemas.envelope import Envelope
 from tests.factories import PTABLE, record_key_of, shared_record
 from wbx.cli import cli

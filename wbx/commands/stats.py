@@ -7,12 +7,11 @@ from pathlib import Path
 
 import click
 
-from consumers.disclosure import load_ptable
 from consumers.replay import read_to_end
-from consumers.settings import WorkerSettings
 from schemas.derived import StatCell
+from schemas.disclosure import load_ptable
 from schemas.errors import WbxError
-from schemas.settings import KafkaSettings
+from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import STATS
 from wbx.broker import wait_for_broker
 from wbx.stats_audit import audit, read_export
@@ -36,12 +35,12 @@ def command() -> None:
     "--ptable",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     default=None,
-    help="The perturbation table (default: WBX_WORKER_PTABLE_FILE, infra/ptable.toml).",
+    help="The perturbation table (default: WBX_PTABLE_FILE, infra/ptable.toml).",
 )
 def audit_command(export: Path | None, ptable: Path | None) -> None:
     """Count the cells (and increments) an analyst could pin to a value of 1-4: must be 0."""
     try:
-        table = load_ptable(ptable or WorkerSettings().ptable_file)
+        table = load_ptable(ptable or ContractSettings().ptable_file)
         cells = list(read_export(export)) if export else _from_topic(KafkaSettings())
     except (WbxError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -1,4 +1,4 @@
-"""Regional statistics for analysts, always after disclosure control, as JSON or CSV."""
+"""Regional statistics for analysts: any table, always after disclosure control, JSON or CSV."""
 
 from __future__ import annotations
 
@@ -12,41 +12,43 @@ from fastapi.responses import Response
 from gateway.api.deps import QueryDep, ServiceDep, StatsReader
 from gateway.api.models import StatsOut
 from gateway.api.problems import PROBLEM_RESPONSES
-from schemas.derived import StatCell
+from gateway.views import TableQuery
+from schemas.disclosure import protection_statement
+from schemas.tables import TableCell
 
 router = APIRouter(prefix="/v1", tags=["stats"])
-CSV_COLUMNS = [
-    "period",
-    "window_start",
-    "window_end",
-    "measure",
-    "dimension",
-    "value",
-    "count",
-    "display",
-    "suppressed",
-]
 
 
-def _csv(cells: list[StatCell]) -> Response:
+def table_csv(query: TableQuery, cells: list[TableCell], statement: str) -> str:
+    """The table as CSV, one column per dimension, then a blank line and the statement of
+    how its figures were protected (a CSV travels without its page)."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer = csv.writer(out, lineterminator="\n")
+    by = [d.value for d in query.by]
+    writer.writerow(
+        ["period", "window_start", "window_end", "measure", *by, "count", "display", "status"]
+    )
     for c in cells:
         writer.writerow(
             [
                 c.period.value,
-                c.window_start,
-                c.window_end,
+                c.window_start.isoformat(),
+                c.window_end.isoformat(),
                 c.measure.value,
-                c.dimension.value,
-                c.value,
+                *(c.values[d] for d in query.by),
                 "" if c.count is None else c.count,
                 c.display,
-                str(c.suppressed).lower(),
+                c.status,
             ]
         )
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    writer.writerow([])
+    writer.writerow([statement])
+    return out.getvalue()
+
+
+def _csv(service: ServiceDep, query: TableQuery, cells: list[TableCell]) -> Response:
+    body = table_csv(query, cells, protection_statement(service.stats.ptable))
+    return Response(body, media_type="text/csv; charset=utf-8")
 
 
 @router.get(
@@ -60,14 +62,17 @@ async def read_stats(
     query: QueryDep,
     accept: Annotated[str | None, Header()] = None,
 ) -> StatsOut | Response:
-    """Counts per window for one breakdown; suppressed cells show "<5" and no count."""
-    dimension, cells = query.select(service)
+    """A table of counts per window, crossed by up to three dimensions, with its margins;
+    cells of 1-4 show "<5" and no count."""
+    table, cells = query.select(service)
     if accept and "text/csv" in accept:
-        return _csv(cells)
+        return _csv(service, table, cells)
     return StatsOut(
-        period=query.period.value,
-        measure=query.measure.value,
-        group_by=dimension.value,
+        period=table.period.value,
+        measure=table.measure.value,
+        group_by=[d.value for d in table.by],
+        filters={d.value: list(v) for d, v in table.filters.items()},
+        protection=protection_statement(service.stats.ptable),
         cells=cells,
     )
 
@@ -78,5 +83,5 @@ async def read_stats(
     responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}}}},
 )
 async def read_stats_csv(service: ServiceDep, principal: StatsReader, query: QueryDep) -> Response:
-    """The same statistics as CSV."""
-    return _csv(query.select(service)[1])
+    """The same table as CSV."""
+    return _csv(service, *query.select(service))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consumers.disclosure import KEY_SPACE, Published, load_ptable, person_key
+from schemas.disclosure import KEY_SPACE, Published, load_ptable, person_key
 from schemas.errors import ConfigurationError
 from tests.factories import PTABLE
 

@@ -160,6 +160,21 @@ class PerturbationTable:
         return range(low, min(ceiling, shown.count + self.max_noise) + 1)
 
 
+PROTECTION = (
+    "Every figure is protected by the cell key method (docs/statistics.md): a count of "
+    "{small} or more is shifted by a fixed noise of at most {max_noise} drawn from the records "
+    "behind it, a count from 1 to {below} shows as <{small}, and zero stays zero. The same "
+    "cell shows the same value in every table and every update; a margin is a protected cell "
+    "of its own, so it may differ from the sum of the cells it totals."
+)
+"""The statement every table and export carries (English; the pages translate it)."""
+
+
+def protection_statement(ptable: PerturbationTable) -> str:
+    """`PROTECTION` with the table's parameters filled in."""
+    return PROTECTION.format(small=ptable.small, max_noise=ptable.max_noise, below=ptable.small - 1)
+
+
 def load_ptable(path: Path) -> PerturbationTable:
     """Read and check a perturbation table; errors name the file and the row."""
     raw = read_toml(path, "perturbation table", ConfigurationError)
