@@ -135,7 +135,7 @@ class StatsState:
     until `lateness` after its end), at most one per distinct combination of participant,
     section, event type, nationality, sex, age band and flags seen on those days; the
     one-dimensional groups of the days whose week or month is not yet closed for good (their
-    dimensions' values); the windows of those days.
+    dimensions' values); the windows of those days, and which of their cells show more than 0.
     """
 
     def __init__(self, ptable: PerturbationTable, lateness: timedelta = timedelta(days=7)) -> None:
@@ -151,6 +151,9 @@ class StatsState:
         # Windows last published while open: published once more when they end, so no
         # cell on the compacted topic says "open" for ever.
         self._shown_open: set[WindowKey] = set()
+        # Cells last published as more than 0: only they are published again as 0 (to replace
+        # that value on the compacted topic); any other 0 is left out, as an empty cell is.
+        self._nonzero: dict[WindowKey, set[tuple[Dimension, str]]] = {}
 
     @property
     def dirty_windows(self) -> frozenset[WindowKey]:
@@ -228,10 +231,17 @@ class StatsState:
                 self._shown_open.add(window)
             else:
                 self._shown_open.discard(window)
+            nonzero = self._nonzero.setdefault(window, set())
             for dimension in DIMENSIONS_OF[measure]:
                 group = self._group(period, start, measure, dimension)
                 for (value,), (n, keys) in sorted(group.items(), key=_total_last):
                     shown = self.ptable.publish(n, keys)
+                    if shown.count:
+                        nonzero.add((dimension, value))
+                    elif (dimension, value) in nonzero:
+                        nonzero.discard((dimension, value))
+                    else:
+                        continue
                     out.append(
                         StatCell(
                             key=f"{period.value}|{start.isoformat()}|{measure.value}|"
@@ -243,7 +253,6 @@ class StatsState:
                             dimension=dimension,
                             value=value,
                             count=shown.count,
-                            suppressed=shown.suppressed,
                             display=shown.display,
                             status=status,
                             updated_at=now,
@@ -310,7 +319,17 @@ class StatsState:
         self._published -= gone
         self._revised -= gone
         self._shown_open -= gone
+        for window in [w for w in self._nonzero if w not in held]:
+            del self._nonzero[window]
         return len(gone)
+
+    def seed_shown(self, cells: Iterable[StatCell], now: datetime) -> None:
+        """Remember which cells of open windows the topic holds as more than 0 (after a
+        restart), so a cell that is 0 now replaces its old value there."""
+        for cell in cells:
+            window = (cell.period, cell.window_start, cell.measure)
+            if cell.count and not self._closed_for_good(cell.window_end, now):
+                self._nonzero.setdefault(window, set()).add((cell.dimension, cell.value))
 
     def sizes(self) -> dict[str, int]:
         """Entries held: fine cells and their days, day tables' cells, windows to publish."""
@@ -321,6 +340,7 @@ class StatsState:
                 len(t) for m in self._tables.values() for d in m.values() for t in d.values()
             ),
             "dirty_windows": len(self._dirty),
+            "shown_cells": sum(len(c) for c in self._nonzero.values()),
         }
 
 

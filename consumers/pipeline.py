@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
@@ -186,11 +186,16 @@ def install_agents(
             alert_names = [t.get_topic_name() for t in topics.alerts.values()]
             sent = [r.value for r in await read_to_end(kafka, alert_names) if r.value]
             shared = [
-                r.value
+                (r.value, datetime.fromtimestamp(r.timestamp / 1000, UTC))
                 for r in await read_to_end(kafka, [topics.shared.get_topic_name()])
                 if r.value
             ]
-            result = regional.rebuild(sent, shared, now)
+            shown = [
+                r.value
+                for r in await read_to_end(kafka, [topics.stats.get_topic_name()])
+                if r.value
+            ]
+            result = regional.rebuild(sent, shared, now, shown)
             for alert in result.unsent:
                 await send_alert(alert)
             rebuilt.set()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -148,10 +148,20 @@ class RegionalState:
         self.stats.evict(now)
 
     def rebuild(
-        self, sent_alerts: Iterable[bytes], shared: Iterable[bytes], now: datetime
+        self,
+        sent_alerts: Iterable[bytes],
+        shared: Iterable[bytes | tuple[bytes, datetime]],
+        now: datetime,
+        stats: Iterable[bytes] = (),
     ) -> Rebuilt:
-        """Replay the alert topics, then `wbx.shared.v1`; unreadable records are skipped here
-        (the agent quarantines them when it reads them)."""
+        """Replay the alert topics, then `wbx.shared.v1`, and note which statistics cells
+        `wbx.stats.v1` shows as more than 0; unreadable records are skipped here (the agent
+        quarantines shared records when it reads them).
+
+        A shared record given with its topic timestamp (when Protect wrote it, so when it was
+        first counted) is judged as of then: a record counted in a day that has since closed
+        for good still counts in its week and month, as it did before the restart."""
+        self.stats.seed_shown(_readable_cells(stats), now)
         for value in sent_alerts:
             try:
                 self.mark_sent(Alert.model_validate_json(value))
@@ -159,10 +169,11 @@ class RegionalState:
                 continue
         unsent: list[Alert] = []
         replayed = 0
-        for value in shared:
+        for item in shared:
+            value, at = item if isinstance(item, tuple) else (item, now)
             try:
                 record = SharedRecord.model_validate_json(value)
-                unsent.extend(self.apply(record, now).alerts)
+                unsent.extend(self.apply(record, min(at, now)).alerts)
             except Exception:  # noqa: S112 - the agent quarantines it when it reads it again
                 continue
             replayed += 1
@@ -178,6 +189,14 @@ class RegionalState:
             **self.stats.sizes(),
             **self.router.sizes(),
         }
+
+
+def _readable_cells(values: Iterable[bytes]) -> Iterator[StatCell]:
+    for value in values:
+        try:
+            yield StatCell.model_validate_json(value)
+        except ValidationError:
+            continue
 
 
 __all__ = ["Applied", "Horizon", "Rebuilt", "RegionalState", "Result"]

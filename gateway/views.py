@@ -321,6 +321,8 @@ class StatsView:
             for values in sorted(table, key=lambda v: [(x == TOTAL, x) for x in v]):
                 n, keys = table[values]
                 shown = self.ptable.publish(n, keys)
+                if not shown.count:
+                    continue  # a 0 is left out, so it cannot tell a true 0 from a small count
                 out.append(
                     TableCell(
                         period=q.period,
@@ -329,7 +331,6 @@ class StatsView:
                         measure=q.measure,
                         values=dict(zip(q.by, values, strict=True)),
                         count=shown.count,
-                        suppressed=shown.suppressed,
                         display=shown.display,
                         status=status,
                     )

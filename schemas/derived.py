@@ -160,8 +160,9 @@ class StatCell(WireModel):
     """One cell of regional statistics after disclosure control (`wbx.stats.v1`, compacted).
 
     Every count is protected by the cell key method (docs/statistics.md): `count` is the
-    perturbed value (zero stays zero, never 1-4), null when the true count is 1-4; `display`
-    is what a table shows ("<5" then). The same records always give the same value.
+    perturbed value (zero stays zero, never 1-4: a true 1-4 shows as 0 or 5). A group leaves
+    out its cells of 0 unless it showed them as more before (then 0 replaces that value on
+    the compacted topic). The same records always give the same value.
     """
 
     key: str = Field(description="compaction key: period|window_start|measure|dimension|value")
@@ -171,8 +172,7 @@ class StatCell(WireModel):
     measure: Measure
     dimension: Dimension
     value: str
-    count: int | None
-    suppressed: bool = Field(description="true when the cell shows '<5' instead of a number")
+    count: int = Field(ge=0, description="the protected count: 0 or at least 5")
     display: str
     status: Literal["open", "final", "revised"] = Field(
         default="final",

@@ -7,9 +7,13 @@ keys modulo 2^32, read as a fraction of 1. The **perturbation table** (`infra/pt
 maps (true count, cell key) to the published value:
 
 * 0 stays 0 (an empty cell reveals nobody);
-* 1 to 4 are never published: the cell shows `<5` (count null);
+* 1 to 4 are never published: such a cell is published as 0 or as 5, at random by its cell
+  key and unbiased (a count of 3 shows 5 three times in five), so neither a 0 nor a 5 says
+  whether anybody is behind it, and a table leaves its 0 cells out, as it does empty ones;
 * 5 and more are published with a small noise, at most ±2, unbiased, and never below 5.
 
+There is no `<5` label: a label only cells of 1-4 wear tells an analyst they are not empty,
+and a margin of at most 4 over four such cells would then pin each of them to exactly 1.
 The same records always give the same published value, whichever table, period or query
 produced the cell, so repeating a query or polling an update learns nothing new, and
 subtracting overlapping cells (days from their week, values from their total) gives a sum of
@@ -63,7 +67,7 @@ class Row(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    count: int = Field(ge=0)
+    count: int = Field(ge=1)
     outcomes: list[Outcome] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -79,23 +83,37 @@ class PTableFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    small: int = Field(ge=1, description="true counts 1..small-1 are shown as '<small'")
-    max_noise: int = Field(ge=0)
+    small: int = Field(ge=1, description="no published value is 1..small-1")
+    max_noise: int = Field(ge=0, description="the largest move of a count of small or more")
     rows: list[Row] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _the_rules_hold(self) -> PTableFile:
         counts = [row.count for row in self.rows]
-        if counts != list(range(self.small, self.small + len(counts))):
-            raise ValueError(f"rows must be counts {self.small}, {self.small + 1}, ... in order")
+        if counts != list(range(1, len(counts) + 1)) or len(counts) < self.small:
+            raise ValueError(f"rows must be counts 1, 2, ... in order, at least to {self.small}")
         for row in self.rows:
             for outcome in row.outcomes:
-                if abs(outcome.noise) > self.max_noise:
+                shown = row.count + outcome.noise
+                if shown < 0:
+                    raise ValueError(f"count {row.count}: noise {outcome.noise} would publish "
+                                     f"{shown}, below 0")  # fmt: skip
+                if 0 < shown < self.small:
+                    raise ValueError(
+                        f"count {row.count}: noise {outcome.noise} would publish {shown}, "
+                        f"a value of 1-{self.small - 1}"
+                    )
+                if row.count >= self.small and abs(outcome.noise) > self.max_noise:
                     raise ValueError(f"count {row.count}: noise {outcome.noise} > max_noise")
-                if row.count + outcome.noise < self.small:
+                if row.count >= self.small and shown < self.small:
                     raise ValueError(
                         f"count {row.count}: noise {outcome.noise} would publish a value "
                         f"below {self.small}"
+                    )
+                if row.count < self.small and shown > self.small + self.max_noise:
+                    raise ValueError(
+                        f"count {row.count}: noise {outcome.noise} would publish {shown}, "
+                        f"more than {self.small + self.max_noise}"
                     )
             mean = sum(o.noise * o.probability for o in row.outcomes)
             if abs(mean) > 1e-9:
@@ -105,15 +123,10 @@ class PTableFile(BaseModel):
 
 @dataclass(frozen=True)
 class Published:
-    """A cell as published: the count (None when shown as `<small`) and what a table shows."""
+    """A cell as published: its protected count and what a table shows (the same digits)."""
 
-    count: int | None
+    count: int
     display: str
-
-    @property
-    def suppressed(self) -> bool:
-        """True when the cell shows `<small` instead of a number."""
-        return self.count is None
 
 
 class PerturbationTable:
@@ -132,40 +145,46 @@ class PerturbationTable:
             )
             for row in spec.rows
         ]  # fmt: skip
+        # Which true counts each published value can come from, over the explicit rows.
+        self._sources: dict[int, set[int]] = {}
+        for row in spec.rows:
+            for outcome in row.outcomes:
+                self._sources.setdefault(row.count + outcome.noise, set()).add(row.count)
+        last = spec.rows[-1]
+        self._tail = (last.count, [o.noise for o in last.outcomes])
 
     def noise(self, count: int, cell_key: int) -> int:
-        """The noise added to a true count of at least `small` for a cell key."""
-        bounds, noises = self._rows[min(count - self.small, len(self._rows) - 1)]
+        """The noise added to a true count of at least 1 for a cell key."""
+        bounds, noises = self._rows[min(count, len(self._rows)) - 1]
         return noises[min(bisect_right(bounds, cell_key % KEY_SPACE), len(noises) - 1)]
 
     def publish(self, count: int, cell_key: int) -> Published:
         """What a table shows for a cell with `count` records whose keys sum to `cell_key`."""
         if count < 0:
             raise ValueError(f"a count cannot be negative: {count}")
-        if count == 0:
-            return Published(0, "0")
-        if count < self.small:
-            return Published(None, f"<{self.small}")
-        value = count + self.noise(count, cell_key)
+        value = count + self.noise(count, cell_key) if count else 0
         return Published(value, str(value))
 
     def possible_counts(self, shown: Published, ceiling: int) -> range:
         """The true counts (up to `ceiling`) that can publish `shown`: what an analyst, who
-        knows this table but no record key, can conclude from one cell."""
-        if shown.count is None:
-            return range(1, self.small)
+        knows this table but no record key, can conclude from one cell (as an interval)."""
+        sources = set(self._sources.get(shown.count, set()))
         if shown.count == 0:
-            return range(0, 1)
-        low = max(self.small, shown.count - self.max_noise)
-        return range(low, min(ceiling, shown.count + self.max_noise) + 1)
+            sources.add(0)
+        last, noises = self._tail
+        # Every count beyond the last row uses its outcomes.
+        sources |= {shown.count - n for n in noises if shown.count - n > last}
+        sources = {c for c in sources if c <= ceiling}
+        return range(min(sources), max(sources) + 1) if sources else range(0)
 
 
 PROTECTION = (
     "Every figure is protected by the cell key method (docs/statistics.md): a count of "
     "{small} or more is shifted by a fixed noise of at most {max_noise} drawn from the records "
-    "behind it, a count from 1 to {below} shows as <{small}, and zero stays zero. The same "
-    "cell shows the same value in every table and every update; a margin is a protected cell "
-    "of its own, so it may differ from the sum of the cells it totals."
+    "behind it; a count from 1 to {below} is published as 0 or as {small}, unbiased; zero "
+    "stays zero, and a table leaves out its cells of 0. The same cell shows the same value in "
+    "every table and every update; a total is a protected cell of its own, so it may differ "
+    "from the sum of the cells it totals."
 )
 """The statement every table and export carries (English; the pages translate it)."""
 

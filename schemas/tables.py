@@ -169,7 +169,8 @@ class TableCell(WireModel):
 
     `values` names the cell's value in each dimension of the table, `__total__` where the
     cell is a margin. Its count went through the perturbation table like every published
-    count: the same records give the same value in every table.
+    count: the same records give the same value in every table. A table leaves out the cells
+    it would publish as 0 (a true 0, or a true 1-4 published as 0).
     """
 
     period: Period
@@ -177,8 +178,7 @@ class TableCell(WireModel):
     window_end: date = Field(description="exclusive")
     measure: Measure
     values: dict[Dimension, str] = Field(description="dimension -> value or __total__")
-    count: int | None = Field(description="the protected count; null when shown as '<5'")
-    suppressed: bool = Field(description="true when the cell shows '<5' instead of a number")
+    count: int = Field(ge=0, description="the protected count: at least 5 (a 0 is left out)")
     display: str
     status: Literal["open", "final", "revised"] = Field(
         description="open: its window has not ended; final: ended; revised: changed by a "

@@ -1,9 +1,10 @@
 """The analysts' dashboard as data: which table a view asks for, the chart and the rows.
 
 Pure functions over protected table cells (`StatsView.table`, the same as `/v1/stats`): the
-chart, the table and the CSV are built from one list of rows, so they cannot disagree, and a
-`<5` cell is `<5` in all three (a gap in the chart, never 0). One breakdown is charted; a
-breakdown crossed with one or two more dimensions is a table with its margins.
+chart, the table and the CSV are built from one list of rows, so they cannot disagree. A
+cell a table leaves out was published as 0 (none, or fewer than 5): the chart draws 0 there.
+One breakdown is charted; a breakdown crossed with one or two more dimensions is a table
+with its margins.
 """
 
 from __future__ import annotations
@@ -63,9 +64,10 @@ VIEW_LABELS = {
 PROTECTION_NOTE = (
     N_(
         "Every figure is protected: it is shifted by a small, fixed noise of at most 2 drawn "
-        "from the records behind it, a count from 1 to 4 shows as <5 and zero stays zero. The "
-        "same cell always shows the same value, so repeating, combining or watching queries "
-        "reveals nothing about fewer than 5 people. A gap in a line is a <5 cell, never zero."
+        "from the records behind it, and a count from 1 to 4 is shown as 0 or 5, so a 0 means "
+        "fewer than 5 (perhaps none) and a 5 means 1 to 7. The same cell always shows the "
+        "same value, so repeating, combining or watching queries reveals nothing about fewer "
+        "than 5 people. Rows of 0 are left out of the table."
     ),
     N_(
         "A total is a protected cell of its own, so it may differ a little from the sum of "
@@ -259,8 +261,8 @@ class Row:
 
     @property
     def count_text(self) -> str:
-        """The count as published: a number, or the cell's display (`<5`)."""
-        return self.cell.display if self.cell.count is None else str(self.cell.count)
+        """The count as published."""
+        return str(self.cell.count)
 
     @property
     def margin(self) -> bool:
@@ -279,7 +281,6 @@ class Dashboard:
     all_values: int
     chart: dict[str, object]
     total: int
-    suppressed_totals: int
     errors: list[FormError]
 
 
@@ -358,11 +359,8 @@ def build(
         for c in kept
     ]  # fmt: skip
     chart = {} if query.crossed else _chart(query, first, series, kept, bool(totals), t)
-    total = sum(c.count for c in totals if c.count is not None)
-    suppressed_totals = sum(1 for c in totals if c.count is None)
-    return Dashboard(
-        query, dims, rows, series, len(ranked), chart, total, suppressed_totals, errors
-    )
+    total = sum(c.count for c in totals)
+    return Dashboard(query, dims, rows, series, len(ranked), chart, total, errors)
 
 
 def _chart(
@@ -373,7 +371,8 @@ def _chart(
     has_totals: bool,
     t: Translator,
 ) -> dict[str, object]:
-    """One line (or bar) per value of a one-dimensional breakdown, gaps where `<5`."""
+    """One line (or bar) per value of a one-dimensional breakdown; 0 where a table leaves
+    the cell out."""
     windows = sorted({c.window_start for c in kept})
     by_key = {(c.window_start, c.values.get(dimension, TOTAL_VALUE)): c for c in kept}
     # The totals are charted only when they are all there is (they would flatten the rest).
@@ -386,23 +385,18 @@ def _chart(
                 "value": value,
                 "label": label_of(dimension, value, t),
                 "data": [_count(by_key.get((w, value))) for w in windows],
-                "suppressed": [_hidden(by_key.get((w, value))) for w in windows],
             }
             for value in charted
         ],
     }
 
 
-def _count(cell: TableCell | None) -> int | None:
-    return None if cell is None else cell.count
-
-
-def _hidden(cell: TableCell | None) -> bool:
-    return cell is not None and cell.suppressed
+def _count(cell: TableCell | None) -> int:
+    return 0 if cell is None else cell.count
 
 
 def to_csv(board: Dashboard, statement: str) -> str:
-    """Exactly the table on screen: the same rows, the same `<5`; then a blank line and the
+    """Exactly the table on screen: the same rows, the same counts; then a blank line and the
     statement of how the figures were protected, in the reader's language."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

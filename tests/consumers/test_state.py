@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,25 @@ def test_a_rebuild_returns_the_alerts_a_crash_left_unsent_and_skips_junk():
     assert state.stats.dirty_windows  # every cell is re-published after a rebuild
 
 
+def test_a_rebuild_counts_each_record_as_of_when_it_was_first_counted():
+    """A restart after a day closed for good keeps it in its still open month."""
+    day = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+    record = apprehension([person()] * 6, time=day).model_copy(
+        update={"retain_until": day + timedelta(days=90)}
+    )
+    restart = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the 2nd closed for good on the 10th
+    month = (Period.MONTH, date(2026, 11, 1), Measure.PERSONS, Dimension.TOTAL, "all")
+    as_first = regional()
+    as_first.rebuild([], [(record.model_dump_json().encode(), day)], restart)
+    assert as_first.stats.count(*month) == 6
+    assert {c.key for c in as_first.stats_to_publish(restart)} >= {
+        "month|2026-11-01|persons|total|all"
+    }
+    as_if_now = regional()  # judged at the restart, the record would be too late for November
+    as_if_now.rebuild([], [record.model_dump_json().encode()], restart)
+    assert as_if_now.stats.count(*month) == 0
+
+
 def test_expired_and_too_old_records_change_nothing():
     state = regional()
     expired = apprehension([person()], time=NOW - timedelta(days=1))
@@ -182,6 +201,7 @@ def _bounds(per_day: float) -> dict[str, float]:
         "fine_cells": open_days * len(combinations),
         "table_cells": table_days * 2 * len(Dimension) * 300,
         "dirty_windows": open_windows * 2,
+        "shown_cells": open_windows * 2 * len(Dimension) * 300,
         "open_alerts": rule_window,
         "alert_expiry": rule_window,
         # Stateless rule kinds hold nothing; the surge keeps its baseline (7 days) and window

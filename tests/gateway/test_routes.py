@@ -17,6 +17,7 @@ import pytest_asyncio
 from gateway.api.main import create_app
 from gateway.auth import Role
 from gateway.service import GatewayService
+from schemas.disclosure import KEY_SPACE
 from tests.factories import PTABLE, agency_key, envelope, fine_cell, make_alert, signed
 from tests.gateway.conftest import RecordingService
 
@@ -131,27 +132,31 @@ async def test_stream_refuses_a_bad_last_event_id(client, service):
 # --- statistics ------------------------------------------------------------------------------
 
 
-async def test_stats_as_json_and_csv_show_cells_of_1_to_4_as_lt5(client, service):
-    service.stats.apply_fine(fine_cell(DAY, 12, nationality="AFG"))
-    service.stats.apply_fine(fine_cell(DAY, 3, nationality="SYR"))
+async def test_stats_as_json_and_csv_never_show_1_to_4_and_leave_out_0(client, service):
+    afg = fine_cell(DAY, 12, nationality="AFG")
+    # Three Syrians and three Iraqis: by their cell keys, one shows 0 (left out), one 5.
+    syr = fine_cell(DAY, 3, nationality="SYR", key_sum=0)
+    irq = fine_cell(DAY, 3, nationality="IRQ", key_sum=KEY_SPACE - 1)
+    for cell in (afg, syr, irq):
+        service.stats.apply_fine(cell)
     analyst = auth(service, Role.ANALYST, analyst="marri")
     params = {"group_by": "nationality"}
     body = (await client.get("/v1/stats", params=params, headers=analyst)).json()
-    afg = fine_cell(DAY, 12, nationality="AFG")
     expected_afg = PTABLE.publish(12, afg.key_sum).display
+    total = PTABLE.publish(18, (afg.key_sum + syr.key_sum + irq.key_sum) % KEY_SPACE).display
     assert [(c["values"], c["display"]) for c in body["cells"]] == [
         ({"nationality": "AFG"}, expected_afg),
-        ({"nationality": "SYR"}, "<5"),
-        ({"nationality": "__total__"}, PTABLE.publish(15, afg.key_sum + fine_cell(
-            DAY, 3, nationality="SYR").key_sum).display),
-    ]  # fmt: skip
+        ({"nationality": "IRQ"}, "5"),
+        ({"nationality": "__total__"}, total),
+    ]
     assert "cell key method" in body["protection"] and body["group_by"] == ["nationality"]
     response = await client.get("/v1/stats.csv", params=params, headers=analyst)
     table, statement = response.text.split("\n\n")
     rows = list(csv.DictReader(io.StringIO(table)))
-    assert [(r["nationality"], r["count"], r["display"]) for r in rows][:2] == [
-        ("AFG", expected_afg, expected_afg),
-        ("SYR", "", "<5"),
+    assert [(r["nationality"], r["count"]) for r in rows] == [
+        ("AFG", expected_afg),
+        ("IRQ", "5"),
+        ("__total__", total),
     ]
     assert "cell key method" in statement  # the CSV says how its figures were protected
     crossed = await client.get(

@@ -234,7 +234,7 @@ def test_a_window_status_comes_from_the_worker_or_the_clock():
     revised = StatCell(
         key="k", period=Period.DAY, window_start=date(2026, 11, 1),
         window_end=date(2026, 11, 2), measure=Measure.PERSONS, dimension=Dimension.TOTAL,
-        value=TOTAL, count=7, suppressed=False, display="7", status="revised", updated_at=NOW,
+        value=TOTAL, count=7, display="7", status="revised", updated_at=NOW,
     )  # fmt: skip
     view.apply(revised)
     assert {c.status for c in view.table(day, NOW) if c.window_start.day == 1} == {"revised"}

@@ -172,22 +172,28 @@ def shown(service, cell) -> str:
     return html.escape(service.stats.ptable.publish(cell.records, cell.key_sum).display)
 
 
-async def test_the_dashboard_shows_cells_of_1_to_4_as_lt5_in_table_chart_and_csv(browser, service):
-    day = date(2026, 11, 20)
-    afg, syr = fine_cell(day, 12, nationality="AFG"), fine_cell(day, 3, nationality="SYR")
-    service.stats.apply_fine(afg)
-    service.stats.apply_fine(syr)
+async def test_the_dashboard_never_shows_1_to_4_in_table_chart_and_csv(browser, service):
+    day, other = date(2026, 11, 20), date(2026, 11, 21)
+    afg = fine_cell(day, 12, nationality="AFG")
+    syr = fine_cell(day, 3, nationality="SYR", key_sum=2**32 - 1)  # 3, published as 5
+    gone = fine_cell(other, 2, nationality="SYR", key_sum=0)  # 2, published as 0: left out
+    afg_later = fine_cell(other, 9, nationality="AFG")
+    for cell in (afg, syr, gone, afg_later):
+        service.stats.apply_fine(cell)
     both = fine_cell(day, 15, key_sum=(afg.key_sum + syr.key_sum) % 2**32)
+    later = fine_cell(other, 11, key_sum=(afg_later.key_sum + gone.key_sum) % 2**32)
     await sign_in(browser, service.authority.issue(Role.ANALYST, analyst="marri"))
     page = await browser.get("/dashboard?view=nationality")
     assert page.status_code == 200
     rows = table_rows(page.text)
-    assert rows == [("2026-11-20", "AFG", shown(service, afg)), ("2026-11-20", "SYR", "&lt;5"),
-                    ("2026-11-20", "__total__", shown(service, both))]  # fmt: skip
+    assert rows == [("2026-11-20", "AFG", shown(service, afg)), ("2026-11-20", "SYR", "5"),
+                    ("2026-11-20", "__total__", shown(service, both)),
+                    ("2026-11-21", "AFG", shown(service, afg_later)),
+                    ("2026-11-21", "__total__", shown(service, later))]  # fmt: skip
     chart = json.loads(re.search(r'id="chart-data">(.*?)</script>', page.text, re.S).group(1))
-    assert [(x["value"], x["data"], x["suppressed"]) for x in chart["series"]] == [
-        ("AFG", [int(shown(service, afg))], [False]),
-        ("SYR", [None], [True]),  # a gap, never 0
+    assert [(x["value"], x["data"]) for x in chart["series"]] == [
+        ("AFG", [int(shown(service, afg)), int(shown(service, afg_later))]),
+        ("SYR", [5, 0]),  # the cell left out is drawn as the 0 it was published as
     ]
     text = (await browser.get("/dashboard.csv?view=nationality")).text
     table, statement = text.split("\n\n")

@@ -313,7 +313,7 @@ async def test_escalation_fires_for_critical_after_two_and_high_after_ten_minute
 # --- statistics ----------------------------------------------------------------------------
 
 
-async def test_statistics_never_show_a_suppressed_cell(gw, stack):
+async def test_statistics_never_show_1_to_4_and_equal_the_topic(gw, stack):
     records = [
         stack.signed(
             "apprehension",
@@ -340,7 +340,8 @@ async def test_statistics_never_show_a_suppressed_cell(gw, stack):
             response = await client.get("/v1/stats?group_by=nationality", headers=headers)
             rows = response.json()["cells"]
             seen = {r["values"]["nationality"] for r in rows}
-            return rows if {"IRN", "PAK", "CUB"} <= seen else None
+            # IRN (2) and CUB (1) may be left out: published as 0 (or shown as 5).
+            return rows if {"PAK", "__total__"} <= seen else None
 
         rows = await wait_until(cells, 60, "nationality statistics")
         text = (await client.get("/v1/stats.csv?group_by=nationality", headers=headers)).text
@@ -357,13 +358,9 @@ async def test_statistics_never_show_a_suppressed_cell(gw, stack):
     assert by_accept.headers["content-type"].startswith("text/csv")
     assert "protected by the cell key method" in statement
     for row in rows:
-        if row["suppressed"]:
-            assert row["count"] is None and row["display"] == "<5"
-        else:
-            assert not 0 < row["count"] < 5, row
+        assert row["count"] >= 5 and row["display"] == str(row["count"]), row
     for row in csv_rows:
-        assert row["count"] == "" or not 0 < int(row["count"]) < 5, row
-    assert {r["values"]["nationality"]: r["display"] for r in rows}["IRN"] == "<5"
+        assert int(row["count"]) >= 5, row
     # A consumer of wbx.stats.v1 sees the values the API serves for the same cells.
     topic = {
         cell["key"]: cell["display"]
@@ -375,8 +372,6 @@ async def test_statistics_never_show_a_suppressed_cell(gw, stack):
     # The month crossed by section, nationality and sex: its margins are the published cells.
     month = {tuple(c["values"].values()): c for c in crossed.json()["cells"]}
     start = crossed.json()["cells"][0]["window_start"]
-    for nat in ("IRN", "PAK", "CUB"):
-        assert (
-            month[("__total__", nat, "__total__")]["display"]
-            == topic[f"month|{start}|persons|nationality|{nat}"]
-        )
+    for nat in ("IRN", "PAK", "CUB"):  # a table leaves out a 0; the topic may hold one
+        margin = month.get(("__total__", nat, "__total__"), {"display": "0"})
+        assert margin["display"] == topic.get(f"month|{start}|persons|nationality|{nat}", "0")

@@ -233,7 +233,8 @@ async def test_statistics_are_published_protected_and_consistent_with_hand_count
     ]
     await produce(stack.bootstrap, INGEST, [(b"BA-ME", r) for r in records])
     prefix = f"day|{day.date().isoformat()}|"
-    wanted = [prefix + f"persons|nationality|{n}" for n in ("AFG", "SYR", "IRQ")]
+    # SYR (3) may be left out: a count of 1-4 is published as 0 or 5.
+    wanted = [prefix + f"persons|nationality|{n}" for n in ("AFG", "IRQ", "__total__")]
 
     async def cells() -> dict[str, dict[str, object]] | None:
         latest: dict[str, dict[str, object]] = {}
@@ -246,7 +247,7 @@ async def test_statistics_are_published_protected_and_consistent_with_hand_count
     latest = await wait_until(cells, 60, "statistics for the test day")
 
     def possible(rest: str) -> range:
-        cell = latest[prefix + rest]
+        cell = latest.get(prefix + rest, {"count": 0, "display": "0"})
         shown = Published(cell["count"], str(cell["display"]))  # type: ignore[arg-type]
         return PTABLE.possible_counts(shown, 1_000)
 
@@ -258,13 +259,12 @@ async def test_statistics_are_published_protected_and_consistent_with_hand_count
         "events|total|all": 3, "persons|vulnerability|__total__": 19,
     }  # fmt: skip
     for rest, count in hand.items():
-        assert count in possible(rest), (rest, latest[prefix + rest]["display"])
-    assert latest[prefix + "persons|nationality|SYR"]["display"] == "<5"
-    assert latest[prefix + "events|total|all"]["display"] == "<5"
+        assert count in possible(rest), (rest, latest.get(prefix + rest))
+    for small in ("persons|nationality|SYR", "events|total|all", "persons|sex|female"):
+        assert latest.get(prefix + small, {}).get("display", "5") == "5"  # left out, or 5
     for cell in latest.values():
-        assert "suppression" not in cell  # nothing says how a cell was protected
-        assert cell["suppressed"] == (cell["count"] is None)
-        assert cell["count"] is None or cell["count"] == 0 or cell["count"] >= 5
+        assert not any("suppress" in name for name in cell)  # nothing says how it was protected
+        assert cell["count"] >= 5  # never 1-4, and a 0 is left out
         assert cell["status"] == "final"  # three days ago, and no late report since
 
 

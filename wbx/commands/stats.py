@@ -28,8 +28,8 @@ def command() -> None:
     "export",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     default=None,
-    help="A saved export (/v1/stats JSON, JSON Lines of cells, /v1/stats.csv) instead of the "
-    "wbx.stats.v1 topic.",
+    help="A saved export (/v1/stats JSON, /v1/stats.csv, the dashboard's CSV, or JSON Lines "
+    "of wbx.stats.v1 cells) instead of the wbx.stats.v1 topic.",
 )
 @click.option(
     "--ptable",
@@ -48,7 +48,7 @@ def audit_command(export: Path | None, ptable: Path | None) -> None:
     report = audit(cells, table)
     for t in report.tables:
         click.echo(
-            f"{t.name:<32} {t.cells:>6} cells  {t.small:>5} shown <{table.small}  "
+            f"{t.name:<32} {t.cells:>6} cells  {t.small:>5} could be 1-{table.small - 1}  "
             f"pinned to 1-{table.small - 1}: {len(t.pinned)} (interval), "
             f"{len(t.pinned_increments)} (updates)  "
             f"utility: mean |noise| {t.expected_abs_noise:.2f}, "

@@ -1,6 +1,6 @@
 // Draws the dashboard's chart from the data block the server rendered with the table, so the
-// chart and the table show the same numbers. A suppressed cell is null: a gap in a line,
-// never a zero. Colour is not the only signal: each series has its own point shape too.
+// chart and the table show the same numbers (a cell the table leaves out was published as 0).
+// Colour is not the only signal: each series has its own point shape too.
 "use strict";
 
 (function () {
@@ -40,15 +40,6 @@
       scales: { [valueAxis]: { beginAtZero: true, ticks: { precision: 0 } } },
       plugins: {
         legend: { position: "bottom", labels: { usePointStyle: true } },
-        tooltip: {
-          callbacks: {
-            label: (item) => {
-              const hidden = data.series[item.datasetIndex].suppressed[item.dataIndex];
-              const value = hidden ? "<5" : item.formattedValue;
-              return item.dataset.label + ": " + value;
-            },
-          },
-        },
       },
     },
   });
