@@ -393,9 +393,11 @@ def read_export(path: Path) -> Iterator[Seen]:
         # The table ends at the blank line before the statement of how it was protected.
         yield from _csv_table(text.split("\n\n", 1)[0], path)
         return
-    stripped = text.lstrip()
-    if stripped.startswith("{") and '"cells"' in stripped[:400]:
+    try:
         body = json.loads(text)
+    except ValueError:
+        body = None  # JSON Lines: one topic cell a line
+    if isinstance(body, dict) and "cells" in body:
         by = tuple(Dimension(d) for d in body.get("group_by", []))
         filters = frozenset(
             (Dimension(d), frozenset(v)) for d, v in body.get("filters", {}).items()

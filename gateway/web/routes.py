@@ -452,7 +452,7 @@ async def read_dashboard(request: Request, session_id: SessionCookie = None) -> 
         participants=[(code, t.country(code)) for code in reference.participants],
         sections=[(s, t.section(s)) for s in reference.sections],
         event_types=[(k, t.gettext(v)) for k, v in EVENT_TYPE_LABELS.items()],
-        fixed_measure=None if result.query.crossed else board.FIXED_MEASURE.get(result.query.view),
+        fixed_measure=result.query.fixed_measure,
         crosses=[(d.value, t.gettext(label)) for d, label in board.CROSS_LABELS.items()],
         columns=[
             t.gettext(board.CROSS_LABELS.get(d, board.VIEW_LABELS[result.query.view]))

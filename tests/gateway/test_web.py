@@ -254,6 +254,8 @@ async def test_the_dashboard_crosses_a_breakdown_with_two_more_dimensions(browse
         table_rows(page.text)
     )  # fmt: skip
     assert 'id="chart"' not in page.text  # a cross-table is a table, not a chart
+    # measure=events was asked, but people have a nationality and a sex, events do not.
+    assert 'id="measure-note"' in page.text and "one count only: Persons" in page.text
     assert "Cross-table with its totals" in table_caption(page.text)
     assert ">Female<" in page.text and ">Sex<" in page.text  # values and headings named
     csv_rows = list(csv.reader(io.StringIO((await browser.get(url.replace(

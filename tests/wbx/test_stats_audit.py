@@ -12,10 +12,11 @@ from consumers.aggregate import StatsState
 from consumers.protect import load_policy, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.settings import WorkerSettings
+from gateway.api.models import StatsOut
 from gateway.views import StatsView, TableQuery
 from producers.simulate import SimKeys, Simulator
 from schemas.derived import Dimension, Measure, Period, StatCell
-from schemas.disclosure import PerturbationTable, PTableFile
+from schemas.disclosure import PerturbationTable, PTableFile, protection_statement
 from schemas.envelope import Envelope
 from tests.factories import PTABLE, fine_cell, record_key_of, shared_record
 from wbx.cli import cli
@@ -109,10 +110,11 @@ def test_a_published_week_of_simulator_traffic_leaks_nothing(tmp_path: Path):
         query = TableQuery(period, Measure.PERSONS, crossed, start=monday, end=tuesday)
         cells = view.table(query, LATER)
         assert any(c.count == 5 for c in cells) and len(cells) > 50
-        body = {"group_by": [d.value for d in crossed], "filters": {},
-                "cells": [c.model_dump(mode="json") for c in cells]}  # fmt: skip
+        names = [d.value for d in crossed]
+        body = StatsOut(period=period.value, measure="persons", group_by=names, filters={},
+                        protection=protection_statement(PTABLE), cells=cells)  # fmt: skip
         saved = tmp_path / f"crossed-{n}.json"
-        saved.write_text(json.dumps(body))
+        saved.write_text(body.model_dump_json())  # as /v1/stats answers
         result = CliRunner().invoke(cli, ["stats", "audit", "--file", str(saved)])
         assert result.exit_code == 0, result.output
         assert "persons by border_section x nationality x sex" in result.output
