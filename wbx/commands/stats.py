@@ -14,7 +14,6 @@ from schemas.errors import WbxError
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import STATS
 from wbx.broker import wait_for_broker
-from wbx.stats_audit import audit, read_export
 
 
 @click.group("stats")
@@ -39,6 +38,9 @@ def command() -> None:
 )
 def audit_command(export: Path | None, ptable: Path | None) -> None:
     """Count the cells (and increments) an analyst could pin to a value of 1-4: must be 0."""
+    # Imported here: scipy costs every other `wbx` command (the worker too) 1.4 s at start.
+    from wbx.stats_audit import audit, read_export
+
     try:
         table = load_ptable(ptable or ContractSettings().ptable_file)
         cells = list(read_export(export)) if export else _from_topic(KafkaSettings())
