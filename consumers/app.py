@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+import faust.transport.drivers.aiokafka as faust_aiokafka
 
 from consumers.settings import WorkerSettings
 from schemas import topics as names
@@ -26,10 +27,31 @@ class Topics:
     alerts: dict[str, Any]
 
 
+def _fetch_wait(max_wait_ms: int) -> None:
+    """Make faust's stream consumers wait at most `max_wait_ms` in a fetch.
+
+    faust hard-codes 1,500 ms (`AIOKafkaConsumerThread._create_worker_consumer`). Kafka
+    answers a fetch as soon as data arrives, so there it is only the idle cap; a broker that
+    holds the fetch instead (the embedded one) then delays every record by up to that much
+    per hop. faust has no setting for it, so the consumer's value is set before it starts.
+    """
+    thread = faust_aiokafka.AIOKafkaConsumerThread
+    original = getattr(thread, "_wbx_original_create", None) or thread._create_worker_consumer
+
+    def create(self: Any, transport: Any) -> Any:
+        consumer = original(self, transport)
+        consumer._fetch_max_wait_ms = max_wait_ms
+        return consumer
+
+    thread._wbx_original_create = original  # type: ignore[attr-defined]
+    thread._create_worker_consumer = create  # type: ignore[method-assign]
+
+
 def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
     """The faust App configured for at-least-once processing on the given broker."""
+    _fetch_wait(worker.fetch_max_wait_ms)
     return faust.App(
-        worker.app_id,
+        worker.group_id,
         broker=f"kafka://{kafka.bootstrap_servers}",
         broker_client_id=kafka.client_id,
         store="memory://",

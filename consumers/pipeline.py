@@ -26,6 +26,7 @@ from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.quarantine import Position, quarantine_key, quarantine_record
 from consumers.replay import read_to_end
+from consumers.settings import Hops
 from consumers.state import Applied, RegionalState
 from consumers.verify import (
     UNPROCESSABLE,
@@ -85,8 +86,9 @@ def install_agents(
     max_receipt_delay: timedelta,
     flush_interval: float,
     clock: Callable[[], datetime],
+    hops: Hops = Hops.BOTH,
 ) -> None:
-    """Register the two agents and the timers of the worker on `app`."""
+    """Register the agents and timers of the hops this worker runs on `app`."""
     guard = ReplayGuard(seen, replay_horizon)
 
     async def emit(
@@ -103,12 +105,10 @@ def install_agents(
         await emit(topics.quarantine, quarantine_key(key), _json(record), JSON_HEADERS)
         metrics.EVENTS_OUT.labels(stage, "quarantine").inc()
 
-    @app.task
     async def follow_keys() -> None:
         # Every worker reads the whole registry topic (no consumer group).
         await follow(kafka, keys)
 
-    @app.agent(topics.ingest, concurrency=1, name="verify-protect")
     async def verify_protect(stream: Any) -> AsyncIterator[None]:
         processed = 0
         await keys.loaded.wait()
@@ -211,7 +211,6 @@ def install_agents(
         regional.mark_sent(alert)
         metrics.EVENTS_OUT.labels("route", "alerts").inc()
 
-    @app.agent(topics.shared, concurrency=1, name="aggregate-route")
     async def aggregate_route(stream: Any) -> AsyncIterator[None]:
         async for event in stream.events():
             started = time.perf_counter()
@@ -247,7 +246,6 @@ def install_agents(
             metrics.LATENCY.labels("aggregate-route").observe(time.perf_counter() - started)
             yield None
 
-    @app.timer(flush_interval)
     async def flush_stats() -> None:
         if not rebuilt.is_set():
             return
@@ -258,6 +256,13 @@ def install_agents(
         for cell in regional.stats_to_publish(clock()):
             await emit(topics.stats, cell.key.encode("utf-8"), _json(cell), JSON_HEADERS)
             metrics.EVENTS_OUT.labels("aggregate", "stats").inc()
+
+    if hops in (Hops.BOTH, Hops.VERIFY):
+        app.task(follow_keys)
+        app.agent(topics.ingest, concurrency=1, name="verify-protect")(verify_protect)
+    if hops in (Hops.BOTH, Hops.AGGREGATE):
+        app.agent(topics.shared, concurrency=1, name="aggregate-route")(aggregate_route)
+        app.timer(flush_interval)(flush_stats)
 
     @app.timer(5.0)
     async def report_lag() -> None:

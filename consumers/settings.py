@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
@@ -20,12 +21,26 @@ logger = logging.getLogger(__name__)
 _DEV_SECRET = "wbx-development-only-pseudonym-secret"  # noqa: S105
 
 
+class Hops(StrEnum):
+    """Which hops a worker process runs (docs/processing.md, "Scaling out")."""
+
+    BOTH = "both"
+    VERIFY = "verify"
+    AGGREGATE = "aggregate"
+
+
 class WorkerSettings(BaseSettings):
     """How the stream worker processes events."""
 
     model_config = SettingsConfigDict(env_prefix="WBX_WORKER_", extra="ignore")
 
     app_id: str = "wbx"
+    hops: Hops = Field(
+        default=Hops.BOTH,
+        description="both hops in one process, or one of them: hop 1 (verify) scales with the "
+        "ingest partitions, hop 2 (aggregate) has one owner; run one kind per process so the "
+        "two hops use two cores. Hop 2 processes form their own consumer group",
+    )
     data_dir: Path = Path("var/worker")
     policy_file: Path = INFRA_DIR / "policy.toml"
     alert_rules_file: Path = INFRA_DIR / "alert_rules.toml"
@@ -60,8 +75,21 @@ class WorkerSettings(BaseSettings):
         "(older ones count as received this long ago)",
     )
     rebalance_timeout: float = Field(default=5.0, gt=0)
+    fetch_max_wait_ms: int = Field(
+        default=50,
+        gt=0,
+        le=1500,
+        description="the longest a stream fetch waits for data (a broker that holds fetches "
+        "delays each record by up to this much per hop; faust's own value is 1,500)",
+    )
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     log_level: str = "info"
+
+    @property
+    def group_id(self) -> str:
+        """The faust app id (consumer group) of this worker: hop 2 alone has its own group,
+        so a hop-1 process never takes `wbx.shared.v1` and the other way round."""
+        return f"{self.app_id}-aggregate" if self.hops is Hops.AGGREGATE else self.app_id
 
     @model_validator(mode="after")
     def _horizon_covers_lateness(self) -> Self:

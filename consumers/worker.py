@@ -16,7 +16,7 @@ from consumers.protect import load_policy
 from consumers.pseudonyms import Pseudonymiser
 from consumers.route import Router
 from consumers.rules import load_rules
-from consumers.settings import WorkerSettings
+from consumers.settings import Hops, WorkerSettings
 from consumers.state import RegionalState
 from schemas.disclosure import load_ptable
 from schemas.reference import load_reference
@@ -46,12 +46,17 @@ def build_worker_app(
     plan = {spec.name: spec for spec in load_topic_plan(kafka.topics_file, pcc_ids)}
     app = create_app(kafka, worker)
     topics = declare_topics(app, pcc_ids)
-    seen = app.Table(
-        "seen",
-        default=None,
-        partitions=plan[INGEST].partitions,
-        key_type=str,
-        value_type=str,
+    # The replay guard's table belongs to hop 1 (its changelog is `wbx-seen-changelog`).
+    seen = (
+        app.Table(
+            "seen",
+            default=None,
+            partitions=plan[INGEST].partitions,
+            key_type=str,
+            value_type=str,
+        )
+        if worker.hops is not Hops.AGGREGATE
+        else None
     )
     regional = RegionalState(
         StatsState(load_ptable(contract.ptable_file), lateness=worker.stats_lateness),
@@ -79,6 +84,7 @@ def build_worker_app(
         max_receipt_delay=worker.max_receipt_delay,
         flush_interval=worker.stats_flush_interval,
         clock=_now,
+        hops=worker.hops,
     )
     return app
 

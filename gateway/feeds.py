@@ -55,8 +55,13 @@ class Feeds:
                 await asyncio.sleep(1.0)
 
     async def _consume(self) -> None:
+        # A short fetch wait: a broker that holds fetches would hold every alert that long
+        # before it reaches an operator's console.
         consumer = AIOKafkaConsumer(
-            enable_auto_commit=False, auto_offset_reset="earliest", **self.kafka.client_options()
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,
+            **self.kafka.client_options(),
         )
         await consumer.start()
         try:

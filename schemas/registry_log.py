@@ -243,7 +243,7 @@ async def follow(
     kafka: KafkaSettings,
     log: RegistryLog,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    interval: timedelta = timedelta(milliseconds=200),
+    interval: timedelta = timedelta(milliseconds=50),
 ) -> None:
     """Read `wbx.keys.v1` from the beginning, then follow it, until cancelled.
 
@@ -264,8 +264,13 @@ async def follow(
 async def _follow(
     kafka: KafkaSettings, log: RegistryLog, clock: Callable[[], datetime], interval: float
 ) -> None:
+    # A short fetch wait: the end-offsets question of each round queues behind the fetch in
+    # flight on the connection, and a broker that holds fetches would hold freshness too.
     consumer = AIOKafkaConsumer(
-        enable_auto_commit=False, auto_offset_reset="earliest", **kafka.client_options()
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        **kafka.client_options(),
     )
     await consumer.start()
     try:

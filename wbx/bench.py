@@ -6,9 +6,10 @@ Every figure comes from one run, on one fresh embedded broker, so they compare:
   plain aiokafka loop that consumes the ingest records, parses, canonicalises and verifies
   each with the same `Verifier` and forwards it (the verify-only ceiling);
 * **throughput** of the whole pipeline (verify, protect, aggregate, route) with one worker
-  and with two in one consumer group: from the first record the workers take to the last
-  record's effect on the statistics (its count in the fine cells of `wbx.stats.fine.v1`,
-  which the worker publishes after it applied the record);
+  running both hops, with one process per hop (`WBX_WORKER_HOPS`), and with two workers in
+  one consumer group: from hop 1's first output to the last record's effect on the
+  statistics (its count in the fine cells of `wbx.stats.fine.v1`, which hop 2 publishes
+  after it applied the record);
 * **latency** at a fixed offered load: deaths sent among apprehensions, each raising an
   alert at PCC Plav; from the publisher's send to the alert being readable on the PCC's
   alerts topic (p50/p95/p99/max);
@@ -100,7 +101,9 @@ class BenchReport:
     ceiling_per_s: float
     one_worker_per_s: float
     two_workers_per_s: float | None
+    split_per_s: float
     latency: Latency | None
+    split_latency: Latency | None
     worker_peak_rss_mb: list[float] = field(default_factory=list)
 
     @property
@@ -270,7 +273,10 @@ async def _latency(bootstrap: str, signer: _Signer, plan: Plan) -> Latency:
             records.append((None, signer.apprehension(i, when)))
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="latest")
+    # The measuring consumer must not add its own fetch wait to the figures.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=10
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     await consumer.start()
     await producer.start()
@@ -341,19 +347,24 @@ def peak_rss_mb(pid: int) -> float:
 
 @contextmanager
 def _workers(
-    count: int, env: dict[str, str], tmp: Path, profile: Path | None = None
+    hops: list[str], env: dict[str, str], tmp: Path, profile: Path | None = None
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`count` worker processes in one consumer group; stopped on exit."""
+    """A worker process for each entry of `hops` (`both`, `verify`, `aggregate`); the same
+    kind share a consumer group; stopped on exit."""
     procs = []
     tmp.mkdir(parents=True, exist_ok=True)
     try:
-        for n in range(count):
+        for n, hop in enumerate(hops):
             # With a profile directory, each worker writes a cProfile of its run there.
             wrap = ["-m", "cProfile", "-o", str(profile / f"worker-{n}.prof")] if profile else []
             procs.append(
                 subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                     [sys.executable, *wrap, "-m", "wbx", "worker"],
-                    env={**env, "WBX_WORKER_DATA_DIR": str(tmp / f"worker-{n}")},
+                    env={
+                        **env,
+                        "WBX_WORKER_DATA_DIR": str(tmp / f"worker-{n}"),
+                        "WBX_WORKER_HOPS": hop,
+                    },
                     stdout=subprocess.DEVNULL,
                     stderr=(tmp / f"worker-{n}.log").open("wb"),
                     start_new_session=True,
@@ -371,7 +382,7 @@ def _workers(
 
 
 def _broker_run(
-    plan: Plan, workers: int, tmp: Path, *, ceiling: bool, latency: bool
+    plan: Plan, hops: list[str], tmp: Path, *, ceiling: bool, latency: bool
 ) -> dict[str, Any]:
     """One fresh broker: load the records, measure what is asked, stop everything."""
     out: dict[str, Any] = {}
@@ -394,7 +405,7 @@ def _broker_run(
             "WBX_WORKER_PSEUDONYM_SECRET": "benchmark-secret-0123456789",
             "WBX_WORKER_LOG_LEVEL": "warning",
         }
-        with _workers(workers, env, tmp / f"run-{workers}", plan.profile) as procs:
+        with _workers(hops, env, tmp / "-".join(hops), plan.profile) as procs:
             out["throughput"] = asyncio.run(_throughput(broker.bootstrap, plan.events))
             if latency:
                 out["latency"] = asyncio.run(_latency(broker.bootstrap, signer, plan))
@@ -408,8 +419,10 @@ def run_benchmark(plan: Plan) -> BenchReport:
     verifications = ed25519_per_s(plan.verifications)
     with tempfile.TemporaryDirectory(prefix="wbx-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        one = _broker_run(plan, 1, tmp / "one", ceiling=True, latency=True)
-        two = _broker_run(plan, 2, tmp / "two", ceiling=False, latency=False) if (
+        one = _broker_run(plan, ["both"], tmp / "one", ceiling=True, latency=True)
+        split = _broker_run(plan, ["verify", "aggregate"], tmp / "split", ceiling=False,
+                            latency=True)  # fmt: skip
+        two = _broker_run(plan, ["both", "both"], tmp / "two", ceiling=False, latency=False) if (
             plan.two_workers) else None  # fmt: skip
     return BenchReport(
         started_at=started,
@@ -423,6 +436,8 @@ def run_benchmark(plan: Plan) -> BenchReport:
         ceiling_per_s=one["ceiling"],
         one_worker_per_s=one["throughput"],
         two_workers_per_s=None if two is None else two["throughput"],
+        split_per_s=split["throughput"],
         latency=one["latency"],
-        worker_peak_rss_mb=[*one["rss"], *([] if two is None else two["rss"])],
+        split_latency=split["latency"],
+        worker_peak_rss_mb=[*one["rss"], *split["rss"], *([] if two is None else two["rss"])],
     )

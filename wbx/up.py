@@ -1,9 +1,9 @@
 """`wbx up`: start the whole platform as child processes and watch it.
 
-The embedded broker (unless a cluster is configured), the topic plan, one stream worker,
-the gateway, and with `--demo` the simulator at a gentle rate plus ready-to-paste tokens.
-Every child runs in its own process group so Ctrl-C can stop all of them, grandchildren
-included, and leave no port taken.
+The embedded broker (unless a cluster is configured), the topic plan, the stream workers
+(one process per hop), the gateway, and with `--demo` the simulator at a gentle rate plus
+ready-to-paste tokens. Every child runs in its own process group so Ctrl-C can stop all of
+them, grandchildren included, and leave no port taken.
 """
 
 from __future__ import annotations

@@ -19,6 +19,20 @@ from wbx.broker import free_port, port_in_use
 pytestmark = pytest.mark.integration
 
 
+def _worker_hops(pids: set[int]) -> set[str]:
+    """The WBX_WORKER_HOPS of the worker processes among `pids` (Linux /proc)."""
+    found = set()
+    for pid in pids:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for item in environ:
+            if item.startswith(b"WBX_WORKER_HOPS="):
+                found.add(item.split(b"=", 1)[1].decode())
+    return found
+
+
 def _descendants(pid: int) -> set[int]:
     """Every process below `pid` (from /proc), so the test can check none survives."""
     children: dict[int, list[int]] = {}
@@ -122,7 +136,8 @@ def test_up_demo_serves_statistics_and_alerts_then_sigint_stops_everything(tmp_p
         assert found_stats, "no statistics through the gateway within 90 s"
         assert found_alert, "no alert through the gateway within 90 s"
         family = _descendants(up.pid)
-        assert len(family) >= 4  # broker, worker, gateway, simulator
+        assert len(family) >= 5  # broker, a worker per hop, gateway, simulator
+        assert _worker_hops(family) == {"verify", "aggregate"}
     finally:
         family = _descendants(up.pid) | {up.pid}
         up.send_signal(signal.SIGINT)

@@ -49,18 +49,22 @@ def command(
         f"pipeline, one worker (to statistics): {r.one_worker_per_s:9.0f} events/s"
         f"   {r.ratio_to_ceiling:.2f} of the ceiling"
     )
+    click.echo(
+        f"pipeline, one process per hop:        {r.split_per_s:9.0f} events/s"
+        f"   {r.split_per_s / r.one_worker_per_s:.2f} x one worker"
+    )
     if r.two_workers_per_s is not None and r.two_over_one is not None:
         click.echo(
             f"pipeline, two workers:                {r.two_workers_per_s:9.0f} events/s"
             f"   {r.two_over_one:.2f} x one worker"
         )
-    if r.latency is not None:
-        lat = r.latency
-        click.echo(
-            f"publish -> alert topic at {lat.offered_per_s}/s ({lat.received}/{lat.probes} "
-            f"probes): p50 {lat.p50_ms:.0f} ms, p95 {lat.p95_ms:.0f} ms, "
-            f"p99 {lat.p99_ms:.0f} ms, max {lat.max_ms:.0f} ms"
-        )
+    for name, lat in (("one worker", r.latency), ("one process per hop", r.split_latency)):
+        if lat is not None:
+            click.echo(
+                f"publish -> alert topic, {name}, at {lat.offered_per_s}/s "
+                f"({lat.received}/{lat.probes} probes): p50 {lat.p50_ms:.0f} ms, "
+                f"p95 {lat.p95_ms:.0f} ms, p99 {lat.p99_ms:.0f} ms, max {lat.max_ms:.0f} ms"
+            )
     rss = ", ".join(f"{mb:.0f}" for mb in r.worker_peak_rss_mb)
     click.echo(f"worker peak RSS (MiB):                {rss}")
     if json_file is not None:

@@ -18,9 +18,9 @@ from gateway.settings import GatewaySettings
 from schemas.errors import WbxError
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import KEYS
-from wbx.broker import BrokerUnreachableError, EmbeddedBroker, wait_for_broker
+from wbx.broker import BrokerUnreachableError, EmbeddedBroker, free_port, wait_for_broker
 from wbx.commands._registry import load_or_create_signing_key, public_text
-from wbx.up import Platform, StartupError, apply_plan, read_status, require_free, wait_http
+from wbx.up import Platform, StartupError, Status, apply_plan, read_status, require_free, wait_http
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -85,7 +85,10 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         require_free(gateway.host, gateway.port, "gateway", "WBX_GATEWAY_PORT")
+        # One process per hop (two cores at work); hop 2 serves its metrics on a free port
+        # the system picks (the status line reads both).
         require_free("127.0.0.1", worker.metrics_port, "worker metrics", "WBX_WORKER_METRICS_PORT")
+        metrics_ports = [worker.metrics_port, free_port("127.0.0.1")]
         if kafka.embedded:
             require_free(
                 kafka.embedded_host,
@@ -110,7 +113,13 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
             click.echo(f"key registry: {KEYS}, changes signed by {contract.registry_private_key}")
         if demo:
             env["WBX_KEY_REGISTRY"] = str(demo_keys(var_dir / "sim-keys"))
-        platform.spawn("worker", ["worker"], env)
+        platform.spawn("worker-verify", ["worker"], {**env, "WBX_WORKER_HOPS": "verify"})
+        platform.spawn(
+            "worker-aggregate",
+            ["worker"],
+            {**env, "WBX_WORKER_HOPS": "aggregate",
+             "WBX_WORKER_METRICS_PORT": str(metrics_ports[1])},
+        )  # fmt: skip
         platform.spawn("gateway", ["gateway"], env)
         wait_http(f"http://{gateway.host}:{gateway.port}/readyz", 120, platform)
         if demo:
@@ -128,7 +137,7 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
 
             print_tokens(gateway, sorted(load_reference(ContractSettings().reference_file).pccs))
         click.echo(f"logs in {var_dir / 'logs'}; Ctrl-C stops everything")
-        _watch(platform, f"http://127.0.0.1:{worker.metrics_port}/metrics")
+        _watch(platform, [f"http://127.0.0.1:{port}/metrics" for port in metrics_ports])
     except (StartupError, BrokerUnreachableError, WbxError) as exc:
         click.echo(f"\nwbx up: {exc}", err=True)
         raise SystemExit(1) from None
@@ -139,16 +148,20 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
         click.echo("stopped: every process ended and its port was released")
 
 
-def _watch(platform: Platform, metrics_url: str) -> None:
-    """Print one live status line until interrupted."""
+def _watch(platform: Platform, metrics_urls: list[str]) -> None:
+    """Print one live status line (the workers' figures added up) until interrupted."""
     previous, then = None, time.monotonic()
     while True:
         time.sleep(2)
         platform.check_children()
-        status = read_status(metrics_url)
+        parts = [read_status(url) for url in metrics_urls]
         now = time.monotonic()
-        if status is None:
+        if any(part is None for part in parts):
             continue
+        status = Status(
+            *(sum(getattr(p, f) for p in parts if p is not None)
+              for f in ("events_in", "quarantined", "alerts", "lag"))
+        )  # fmt: skip
         rate = 0.0 if previous is None else (status.events_in - previous) / (now - then)
         previous, then = status.events_in, now
         click.echo(
