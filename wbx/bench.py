@@ -352,11 +352,13 @@ def _workers(
     """A worker process for each entry of `hops` (`both`, `verify`, `aggregate`); the same
     kind share a consumer group; stopped on exit."""
     procs = []
+    logs = []
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         for n, hop in enumerate(hops):
             # With a profile directory, each worker writes a cProfile of its run there.
             wrap = ["-m", "cProfile", "-o", str(profile / f"worker-{n}.prof")] if profile else []
+            logs.append((tmp / f"worker-{n}.log").open("wb"))
             procs.append(
                 subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                     [sys.executable, *wrap, "-m", "wbx", "worker"],
@@ -366,7 +368,7 @@ def _workers(
                         "WBX_WORKER_HOPS": hop,
                     },
                     stdout=subprocess.DEVNULL,
-                    stderr=(tmp / f"worker-{n}.log").open("wb"),
+                    stderr=logs[-1],
                     start_new_session=True,
                 )
             )
@@ -379,6 +381,8 @@ def _workers(
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for log in logs:
+            log.close()
 
 
 def _broker_run(
