@@ -89,33 +89,21 @@ class FineCell(WireModel):
     @property
     def coordinates(self) -> Coordinates:
         """Where the cell sits."""
-        return Coordinates(
-            self.measure.value,
-            self.participant,
-            self.border_section,
-            self.event_type,
-            self.nationality,
-            self.sex,
-            self.age_band,
-            tuple(self.vulnerabilities),
-        )
+        fields = self.model_dump(include=set(Coordinates._fields))
+        return Coordinates(**{**fields, "measure": self.measure.value,
+                              "vulnerabilities": tuple(self.vulnerabilities)})  # fmt: skip
 
     @classmethod
     def of(cls, day: date, where: Coordinates, counts: Sequence[int]) -> FineCell:
         """The wire form of a fine cell."""
-        return cls(
-            key=where.key(day),
-            day=day,
-            measure=Measure(where.measure),
-            participant=where.participant,
-            border_section=where.border_section,
-            event_type=where.event_type,
-            nationality=where.nationality,
-            sex=where.sex,
-            age_band=where.age_band,
-            vulnerabilities=list(where.vulnerabilities),
-            records=counts[0],
-            key_sum=counts[1],
+        return cls.model_validate(
+            {
+                **where._asdict(),
+                "key": where.key(day),
+                "day": day,
+                "records": counts[0],
+                "key_sum": counts[1],
+            }
         )
 
 
