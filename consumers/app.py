@@ -49,7 +49,7 @@ def _fetch_wait(max_wait_ms: int) -> None:
 
 def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
     """The faust App configured for at-least-once processing on the given broker."""
-    _fetch_wait(worker.fetch_max_wait_ms)
+    _fetch_wait(kafka.fetch_max_wait_ms)
     return faust.App(
         worker.group_id,
         broker=f"kafka://{kafka.bootstrap_servers}",

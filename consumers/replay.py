@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from schemas.settings import KafkaSettings
 
@@ -16,9 +16,7 @@ async def read_to_end(kafka: KafkaSettings, topic_names: list[str]) -> list[Any]
     offset of a partition's last batch (+1): reading stops at the first position at or past
     the end, and the fetch that reaches it brings the rest of that batch too.
     """
-    consumer = AIOKafkaConsumer(
-        enable_auto_commit=False, auto_offset_reset="earliest", **kafka.client_options()
-    )
+    consumer = kafka.reader()
     await consumer.start()
     try:
         await consumer.topics()  # a metadata refresh that names no topic (never auto-creates)

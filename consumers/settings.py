@@ -75,13 +75,6 @@ class WorkerSettings(BaseSettings):
         "(older ones count as received this long ago)",
     )
     rebalance_timeout: float = Field(default=5.0, gt=0)
-    fetch_max_wait_ms: int = Field(
-        default=50,
-        gt=0,
-        le=1500,
-        description="the longest a stream fetch waits for data (a broker that holds fetches "
-        "delays each record by up to this much per hop; faust's own value is 1,500)",
-    )
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     log_level: str = "info"
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
@@ -55,14 +55,7 @@ class Feeds:
                 await asyncio.sleep(1.0)
 
     async def _consume(self) -> None:
-        # A short fetch wait: a broker that holds fetches would hold every alert that long
-        # before it reaches an operator's console.
-        consumer = AIOKafkaConsumer(
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=50,
-            **self.kafka.client_options(),
-        )
+        consumer = self.kafka.reader()
         await consumer.start()
         try:
             await consumer.topics()

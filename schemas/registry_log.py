@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -264,14 +264,9 @@ async def follow(
 async def _follow(
     kafka: KafkaSettings, log: RegistryLog, clock: Callable[[], datetime], interval: float
 ) -> None:
-    # A short fetch wait: the end-offsets question of each round queues behind the fetch in
-    # flight on the connection, and a broker that holds fetches would hold freshness too.
-    consumer = AIOKafkaConsumer(
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
-        **kafka.client_options(),
-    )
+    # A short fetch wait (`reader`) matters here: the end-offsets question of each round
+    # queues behind the fetch in flight, so a held fetch would hold freshness too.
+    consumer = kafka.reader()
     await consumer.start()
     try:
         await consumer.topics()

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,14 @@ class KafkaSettings(BaseSettings):
     sasl_password: SecretStr | None = None
     topics_file: Path = INFRA_DIR / "topics.toml"
     client_id: str = "wbx"
+    fetch_max_wait_ms: int = Field(
+        default=50,
+        gt=0,
+        le=1500,
+        description="the longest a fetch of a WBX consumer waits for data: Kafka answers as "
+        "soon as data arrives, the embedded broker holds the fetch this long, which delays "
+        "each record by up to this much per hop (faust's own value is 1,500)",
+    )
 
     @property
     def embedded(self) -> bool:
@@ -104,6 +113,16 @@ class KafkaSettings(BaseSettings):
             if self.sasl_password is not None:
                 options["sasl_plain_password"] = self.sasl_password.get_secret_value()
         return options
+
+    def reader(self) -> AIOKafkaConsumer:
+        """A consumer that reads assigned partitions from their beginning, commits nothing
+        and waits at most `fetch_max_wait_ms` in a fetch (not started)."""
+        return AIOKafkaConsumer(
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+            **self.client_options(),
+        )
 
     async def missing_topics(self, names: Iterable[str], timeout_ms: int = 5_000) -> list[str]:
         """Which of `names` the cluster lacks; creates nothing, raises when unreachable.
