@@ -62,6 +62,7 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         broker_heartbeat_interval=1.0,
         broker_commit_interval=1.0,
         producer_acks=-1,
+        producer_linger=worker.producer_linger_ms / 1000,
         producer_max_request_size=max(worker.max_record_bytes * 2, 1_048_576),
         consumer_auto_offset_reset="earliest",
         topic_disable_leader=True,

@@ -46,3 +46,12 @@ KEY_REGISTRY_STALE = Counter(
     "wbx_verify_key_registry_stale_total",
     "Records verified before the key registry feed had caught up with their receipt time",
 )
+REBUILD_SECONDS = Gauge(
+    "wbx_regional_rebuild_seconds",
+    "How long hop 2 took to rebuild its state from the topics when it last took over",
+)
+STATE_ENTRIES = Gauge(
+    "wbx_state_entries",
+    "Entries held by each bounded in-memory structure of the worker (docs/processing.md)",
+    ["structure"],
+)

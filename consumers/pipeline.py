@@ -25,9 +25,9 @@ from consumers.app import Topics
 from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.quarantine import Position, quarantine_key, quarantine_record
-from consumers.replay import read_to_end
+from consumers.replay import read_batches, read_to_end
 from consumers.settings import Hops
-from consumers.state import Applied, RegionalState
+from consumers.state import Applied, Rebuild, RegionalState
 from consumers.verify import (
     UNPROCESSABLE,
     Accepted,
@@ -183,19 +183,24 @@ def install_agents(
         async with rebuild_lock:
             if rebuilt.is_set():
                 return
+            started = time.perf_counter()
             alert_names = [t.get_topic_name() for t in topics.alerts.values()]
             sent = [r.value for r in await read_to_end(kafka, alert_names) if r.value]
-            shared = [
-                (r.value, datetime.fromtimestamp(r.timestamp / 1000, UTC))
-                for r in await read_to_end(kafka, [topics.shared.get_topic_name()])
-                if r.value
-            ]
             shown = [
                 r.value
                 for r in await read_to_end(kafka, [topics.stats.get_topic_name()])
                 if r.value
             ]
-            result = regional.rebuild(sent, shared, now, shown)
+            rebuild = Rebuild(regional, sent, shown, now)
+            # One fetch at a time: the worker never holds the whole shared topic.
+            async for batch in read_batches(kafka, [topics.shared.get_topic_name()]):
+                rebuild.replay(
+                    (r.value, datetime.fromtimestamp(r.timestamp / 1000, UTC))
+                    for r in batch
+                    if r.value
+                )
+            result = rebuild.finish()
+            metrics.REBUILD_SECONDS.set(time.perf_counter() - started)
             for alert in result.unsent:
                 await send_alert(alert)
             rebuilt.set()
@@ -263,6 +268,15 @@ def install_agents(
     if hops in (Hops.BOTH, Hops.AGGREGATE):
         app.agent(topics.shared, concurrency=1, name="aggregate-route")(aggregate_route)
         app.timer(flush_interval)(flush_stats)
+
+    @app.timer(5.0)
+    async def report_state() -> None:
+        # What each bounded structure holds, so an operator sees the bounds hold.
+        if hops is not Hops.AGGREGATE:
+            metrics.STATE_ENTRIES.labels("seen").set(len(seen))
+        if hops is not Hops.VERIFY and rebuilt.is_set():
+            for structure, entries in regional.sizes().items():
+                metrics.STATE_ENTRIES.labels(structure).set(entries)
 
     @app.timer(5.0)
     async def report_lag() -> None:

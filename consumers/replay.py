@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -10,7 +11,13 @@ from schemas.settings import KafkaSettings
 
 
 async def read_to_end(kafka: KafkaSettings, topic_names: list[str]) -> list[Any]:
-    """Every record in the topics (all partitions), from the beginning to their end now.
+    """Every record in the topics (all partitions), from the beginning to their end now."""
+    return [record async for batch in read_batches(kafka, topic_names) for record in batch]
+
+
+async def read_batches(kafka: KafkaSettings, topic_names: list[str]) -> AsyncIterator[list[Any]]:
+    """The records of the topics (all partitions) from the beginning to their end now, one
+    fetch's worth at a time, so a reader of a long topic holds one batch, not the topic.
 
     Ends are only a lower bound on the embedded broker, whose ListOffsets answers the base
     offset of a partition's last batch (+1): reading stops at the first position at or past
@@ -26,17 +33,15 @@ async def read_to_end(kafka: KafkaSettings, topic_names: list[str]) -> list[Any]
             for p in sorted(consumer.partitions_for_topic(name) or ())
         ]
         if not partitions:
-            return []
+            return
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
-        records: list[Any] = []
         pending = [tp for tp in partitions if end[tp] > 0]
         while pending:
             batch = await consumer.getmany(*pending, timeout_ms=1000)
             for messages in batch.values():
-                records.extend(messages)
+                yield messages
             pending = [tp for tp in pending if await consumer.position(tp) < end[tp]]
-        return records
     finally:
         await consumer.stop()

@@ -75,6 +75,13 @@ class WorkerSettings(BaseSettings):
         "(older ones count as received this long ago)",
     )
     rebalance_timeout: float = Field(default=5.0, gt=0)
+    producer_linger_ms: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="How long the producer gathers records into one request (each hop's "
+        "added latency at most); a request a record costs a third of hop 1's throughput",
+    )
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     log_level: str = "info"
 

@@ -155,31 +155,11 @@ class RegionalState:
         stats: Iterable[bytes] = (),
     ) -> Rebuilt:
         """Replay the alert topics, then `wbx.shared.v1`, and note which statistics cells
-        `wbx.stats.v1` shows as more than 0; unreadable records are skipped here (the agent
-        quarantines shared records when it reads them).
-
-        A shared record given with its topic timestamp (when Protect wrote it, so when it was
-        first counted) is judged as of then: a record counted in a day that has since closed
-        for good still counts in its week and month, as it did before the restart."""
-        self.stats.seed_shown(_readable_cells(stats), now)
-        for value in sent_alerts:
-            try:
-                self.mark_sent(Alert.model_validate_json(value))
-            except ValidationError:
-                continue
-        unsent: list[Alert] = []
-        replayed = 0
-        for item in shared:
-            value, at = item if isinstance(item, tuple) else (item, now)
-            try:
-                record = SharedRecord.model_validate_json(value)
-                unsent.extend(self.apply(record, min(at, now)).alerts)
-            except Exception:  # noqa: S112 - the agent quarantines it when it reads it again
-                continue
-            replayed += 1
-        self.stats.mark_all_dirty()
-        fresh = {(a.id, a.revision): a for a in unsent if (a.id, a.revision) not in self.sent}
-        return Rebuilt(replayed, len(self.sent), list(fresh.values()))
+        `wbx.stats.v1` shows as more than 0 (all at once; the worker streams through
+        `Rebuild`, which this uses)."""
+        rebuild = Rebuild(self, sent_alerts, stats, now)
+        rebuild.replay(shared)
+        return rebuild.finish()
 
     def sizes(self) -> dict[str, int]:
         """Entries held by every structure (bounds are documented in docs/processing.md)."""
@@ -191,6 +171,59 @@ class RegionalState:
         }
 
 
+class Rebuild:
+    """A rebuild of the regional state, fed `wbx.shared.v1` one batch at a time.
+
+    The alert topics and the statistics topic come first (they are small: bounded by the
+    alerts and cells of the horizon); the shared records follow in order, batch by batch,
+    so the worker never holds the topic in memory. Unreadable records are skipped here (the
+    agent quarantines shared records when it reads them).
+    """
+
+    def __init__(
+        self,
+        state: RegionalState,
+        sent_alerts: Iterable[bytes],
+        stats: Iterable[bytes],
+        now: datetime,
+    ) -> None:
+        self.state = state
+        self.now = now
+        self.replayed = 0
+        # Bound: the alert revisions the shared records of the horizon raise anew.
+        self._unsent: dict[tuple[str, int], Alert] = {}
+        state.stats.seed_shown(_readable_cells(stats), now)
+        for value in sent_alerts:
+            try:
+                state.mark_sent(Alert.model_validate_json(value))
+            except ValidationError:
+                continue
+
+    def replay(self, shared: Iterable[bytes | tuple[bytes, datetime]]) -> None:
+        """Apply shared records in topic order.
+
+        A record given with its topic timestamp (when Protect wrote it, so when it was first
+        counted) is judged as of then: a record counted in a day that has since closed for
+        good still counts in its week and month, as it did before the restart."""
+        for item in shared:
+            value, at = item if isinstance(item, tuple) else (item, self.now)
+            try:
+                record = SharedRecord.model_validate_json(value)
+                alerts = self.state.apply(record, min(at, self.now)).alerts
+            except Exception:  # noqa: S112 - the agent quarantines it when it reads it again
+                continue
+            for alert in alerts:
+                self._unsent[(alert.id, alert.revision)] = alert
+            self.replayed += 1
+
+    def finish(self) -> Rebuilt:
+        """Every statistics cell due again, and the alert revisions no topic holds yet."""
+        self.state.stats.mark_all_dirty()
+        sent = self.state.sent
+        unsent = [alert for key, alert in self._unsent.items() if key not in sent]
+        return Rebuilt(self.replayed, len(sent), unsent)
+
+
 def _readable_cells(values: Iterable[bytes]) -> Iterator[StatCell]:
     for value in values:
         try:
@@ -199,4 +232,4 @@ def _readable_cells(values: Iterable[bytes]) -> Iterator[StatCell]:
             continue
 
 
-__all__ = ["Applied", "Horizon", "Rebuilt", "RegionalState", "Result"]
+__all__ = ["Applied", "Horizon", "Rebuild", "Rebuilt", "RegionalState", "Result"]

@@ -25,10 +25,12 @@ import json
 import logging
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,8 +41,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from prometheus_client.parser import text_string_to_metric_families
 
+from consumers.protect import load_policy, protect
+from consumers.pseudonyms import Pseudonymiser
+from consumers.settings import WorkerSettings
+from gateway.auth import Role, TokenAuthority
+from gateway.settings import GatewaySettings
 from schemas.compose import compose_envelope
+from schemas.envelope import Envelope, utc_iso
 from schemas.keys import KeyRegistry, new_key_pair
 from schemas.payloads import Apprehension, DeathOrMissingPerson
 from schemas.settings import KafkaSettings
@@ -48,7 +57,7 @@ from schemas.signing import sign_wire
 from schemas.tables import FineCell
 from schemas.topics import INGEST, SHARED, STATS_FINE, alerts_topic, load_topic_plan
 from schemas.verification import Verifier
-from wbx.broker import EmbeddedBroker
+from wbx.broker import EmbeddedBroker, free_port
 from wbx.topics import apply_topics
 
 logger = logging.getLogger(__name__)
@@ -67,14 +76,23 @@ class Plan:
     latency_seconds: float = 20.0
     probe_every: int = 10
     two_workers: bool = True
+    ingest_single: int = 3_000
+    """Events POSTed one a request to the gateway (`ingest_concurrency` requests at a time)."""
+    ingest_batches: int = 200
+    """Requests of `ingest_batch_size` events each."""
+    ingest_batch_size: int = 100
+    ingest_concurrency: int = 8
+    history: int = 1_000_000
+    """Shared records already on `wbx.shared.v1` when a fresh hop-2 worker takes over."""
     profile: Path | None = None
-    """A directory where each worker writes a cProfile of its run (`--profile`)."""
+    """A directory where py-spy samples each worker (`--profile`): collapsed stacks."""
 
     @classmethod
     def quick(cls) -> Plan:
         """Everything, small: a few hundred records, two seconds of offered load."""
         return cls(events=300, verifications=500, offered_per_s=50, latency_seconds=2.0,
-                   probe_every=5)  # fmt: skip
+                   probe_every=5, history=2_000, ingest_single=100, ingest_batches=10,
+                   ingest_batch_size=20)  # fmt: skip
 
 
 @dataclass
@@ -91,6 +109,33 @@ class Latency:
 
 
 @dataclass
+class Ingest:
+    """Events the gateway accepted (202) a second, at a fixed number of requests in flight."""
+
+    concurrency: int
+    single_per_s: float
+    single_events: int
+    batch_per_s: float
+    batch_size: int
+    batch_events: int
+
+
+@dataclass
+class Takeover:
+    """A fresh hop-2 worker after `history` shared records: how long until it works again."""
+
+    history: int
+    load_per_s: float
+    """How fast the history went onto the topic (the bench's own producer)."""
+    seconds: float
+    """From starting the worker to the alert of a record written after the history."""
+    rebuild_seconds: float
+    """Of which the worker spent rebuilding its state (its `wbx_regional_rebuild_seconds`)."""
+    peak_rss_mb: float
+    state_entries: dict[str, int]
+
+
+@dataclass
 class BenchReport:
     """Figures of one run."""
 
@@ -104,6 +149,9 @@ class BenchReport:
     split_per_s: float
     latency: Latency | None
     split_latency: Latency | None
+    sse_latency: Latency | None
+    ingest: Ingest | None
+    takeover: Takeover | None
     worker_peak_rss_mb: list[float] = field(default_factory=list)
 
     @property
@@ -137,14 +185,16 @@ class _Signer:
         self.registry = tmp / "keys.json"
         KeyRegistry([entry for _, entry in self.keys.values()]).save(self.registry)
 
-    def apprehension(self, i: int, when: datetime) -> tuple[bytes, bytes]:
+    def apprehension(
+        self, i: int, when: datetime, event_id: str | None = None
+    ) -> tuple[bytes, bytes]:
         """One apprehension of one person at one of the sections."""
         section = SECTIONS[i % len(SECTIONS)]
         person = {"nationality": "AFG", "sex": "male", "document_number": f"P{i:07d}"}
         payload = Apprehension.model_validate(
             {"border_section": section, "direction": "entry", "group_size": 1, "persons": [person]}
         )
-        return section.encode(), self._sign(payload, "RS-BP", str(uuid.uuid4()), when)
+        return section.encode(), self._sign(payload, "RS-BP", event_id or str(uuid.uuid4()), when)
 
     def death(self, event_id: str, when: datetime) -> tuple[bytes, bytes]:
         """A death at AL-ME: an alert at PCC Plav."""
@@ -260,8 +310,11 @@ async def _throughput(bootstrap: str, target: int, deadline_s: float = 900) -> f
     raise RuntimeError(f"the workers did not count {target} events within {deadline_s:.0f} s")
 
 
-async def _latency(bootstrap: str, signer: _Signer, plan: Plan) -> Latency:
-    """Send at the offered rate, every `probe_every`-th a death; time each death's alert."""
+async def _latency(
+    bootstrap: str, signer: _Signer, plan: Plan, gateway: _Gateway | None = None
+) -> tuple[Latency, Latency | None]:
+    """Send at the offered rate, every `probe_every`-th a death; time each death's alert on
+    the alerts topic and, with a gateway, its arrival at an SSE client of PCC Plav."""
     total = int(plan.offered_per_s * plan.latency_seconds)
     when = datetime.now(UTC) - timedelta(minutes=1)
     records: list[tuple[str | None, tuple[bytes, bytes]]] = []
@@ -273,6 +326,7 @@ async def _latency(bootstrap: str, signer: _Signer, plan: Plan) -> Latency:
             records.append((None, signer.apprehension(i, when)))
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
+    streamed: dict[str, float] = {}
     # The measuring consumer must not add its own fetch wait to the figures.
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=10
@@ -297,6 +351,10 @@ async def _latency(bootstrap: str, signer: _Signer, plan: Plan) -> Latency:
                             seen.setdefault(event.get("event_id", ""), now)
 
         follower = asyncio.create_task(follow())
+        listener = None
+        if gateway is not None:
+            listener = asyncio.create_task(gateway.listen(PROBE_PCC, streamed))
+            await asyncio.wait_for(gateway.listening.wait(), 30)
         interval = 1 / plan.offered_per_s
         started = time.perf_counter()
         for n, (tag, (key, value)) in enumerate(records):
@@ -308,15 +366,27 @@ async def _latency(bootstrap: str, signer: _Signer, plan: Plan) -> Latency:
             await producer.send(INGEST, value=value, key=key)
         await producer.flush()
         stop = time.monotonic() + 30
-        while time.monotonic() < stop and not set(sent) <= set(seen):
+        while time.monotonic() < stop and not (
+            set(sent) <= set(seen) and (listener is None or set(sent) <= set(streamed))
+        ):
             await asyncio.sleep(0.05)
         follower.cancel()
+        if listener is not None:
+            listener.cancel()
     finally:
         await consumer.stop()
         await producer.stop()
-    delays = sorted((seen[p] - s) * 1000 for p, s in sent.items() if p in seen)
+    return (
+        _summary(plan.offered_per_s, sent, seen),
+        None if gateway is None else _summary(plan.offered_per_s, sent, streamed),
+    )
+
+
+def _summary(offered: int, sent: dict[str, float], arrived: dict[str, float]) -> Latency:
+    """Percentiles of the probes' delays from being sent to arriving."""
+    delays = sorted((arrived[p] - s) * 1000 for p, s in sent.items() if p in arrived)
     return Latency(
-        offered_per_s=plan.offered_per_s,
+        offered_per_s=offered,
         probes=len(sent),
         received=len(delays),
         p50_ms=_percentile(delays, 0.5),
@@ -350,18 +420,21 @@ def _workers(
     hops: list[str], env: dict[str, str], tmp: Path, profile: Path | None = None
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """A worker process for each entry of `hops` (`both`, `verify`, `aggregate`); the same
-    kind share a consumer group; stopped on exit."""
+    kind share a consumer group; stopped on exit.
+
+    With `profile`, py-spy samples each worker from outside (a sampling profiler barely slows
+    what it measures, unlike cProfile) and writes its collapsed stacks there when it ends.
+    """
     procs = []
+    samplers = []
     logs = []
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         for n, hop in enumerate(hops):
-            # With a profile directory, each worker writes a cProfile of its run there.
-            wrap = ["-m", "cProfile", "-o", str(profile / f"worker-{n}.prof")] if profile else []
             logs.append((tmp / f"worker-{n}.log").open("wb"))
             procs.append(
-                subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                    [sys.executable, *wrap, "-m", "wbx", "worker"],
+                subprocess.Popen(
+                    [sys.executable, "-m", "wbx", "worker"],
                     env={
                         **env,
                         "WBX_WORKER_DATA_DIR": str(tmp / f"worker-{n}"),
@@ -372,10 +445,15 @@ def _workers(
                     start_new_session=True,
                 )
             )
+            if profile is not None:
+                out = profile / f"{tmp.name}-{n}-{hop}.txt"
+                samplers.append(_sampler(procs[-1].pid, out))
         yield procs
     finally:
         for proc in procs:
             proc.terminate()
+        for sampler in samplers:
+            sampler.wait(timeout=60)
         for proc in procs:
             try:
                 proc.wait(timeout=30)
@@ -383,6 +461,314 @@ def _workers(
                 proc.kill()
         for log in logs:
             log.close()
+
+
+class _Gateway:
+    """A `wbx gateway` process on the benchmark's broker, and tokens for it."""
+
+    def __init__(self, base: str, authority: TokenAuthority) -> None:
+        self.base = base
+        self.authority = authority
+        self.listening = asyncio.Event()
+
+    def auth(
+        self, role: Role, *, agency: str | None = None, pcc: str | None = None
+    ) -> dict[str, str]:
+        """The Authorization header of a token for a role and binding."""
+        return {"Authorization": f"Bearer {self.authority.issue(role, agency=agency, pcc=pcc)}"}
+
+    async def listen(self, pcc: str, arrived: dict[str, float]) -> None:
+        """Follow the PCC's alert stream; note when each event id first arrives."""
+        import httpx  # a dev dependency, like the benchmark
+
+        headers = self.auth(Role.PCC_OPERATOR, pcc=pcc)
+        async with (
+            httpx.AsyncClient(timeout=None) as client,  # noqa: S113 - a stream: no timeout
+            client.stream("GET", f"{self.base}/v1/alerts/stream", headers=headers) as response,
+        ):
+            response.raise_for_status()
+            self.listening.set()
+            async for line in response.aiter_lines():
+                if not line.startswith("data: "):
+                    continue
+                now = time.perf_counter()
+                for event in json.loads(line[6:]).get("events", []):
+                    arrived.setdefault(event.get("event_id", ""), now)
+
+
+@contextmanager
+def _gateway(env: dict[str, str], tmp: Path) -> Iterator[_Gateway]:
+    """Start a gateway process and wait until it is ready; stop it on exit."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    settings = GatewaySettings()
+    key_file = tmp / "token-key.pem"
+    authority = TokenAuthority.from_file(key_file, settings.issuer, settings.audience)
+    port = free_port()
+    with (tmp / "gateway.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wbx", "gateway"],
+            env={
+                **env,
+                "WBX_GATEWAY_PORT": str(port),
+                "WBX_GATEWAY_TOKEN_KEY_FILE": str(key_file),
+                "WBX_GATEWAY_OUTBOX_DIR": str(tmp / "outbox"),
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(f"{base}/readyz", proc, 60)
+            yield _Gateway(base, authority)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the gateway exited with {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} was not ready within {timeout:.0f} s")
+
+
+async def _post_all(gateway: _Gateway, bodies: list[bytes], concurrency: int) -> float:
+    """POST every body to `/v1/events`, `concurrency` at a time; seconds it took. Every
+    request must be accepted (202): a figure of refused requests would mean nothing."""
+    import httpx
+
+    headers = gateway.auth(Role.PUBLISHER, agency="RS-BP") | {"content-type": "application/json"}
+    queue = list(reversed(bodies))
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        while queue:
+            response = await client.post("/v1/events", content=queue.pop(), headers=headers)
+            if response.status_code != 202:
+                raise RuntimeError(f"the gateway answered {response.status_code}: {response.text}")
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=gateway.base, limits=limits, timeout=60) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
+def _ingest(plan: Plan, tmp: Path) -> Ingest:
+    """The gateway alone on a fresh broker: single and batch `POST /v1/events`."""
+    with EmbeddedBroker() as broker:
+        settings = KafkaSettings(bootstrap=broker.bootstrap, idempotence=False)
+        asyncio.run(apply_topics(settings, load_topic_plan(settings.topics_file, PCCS)))
+        signer = _Signer(tmp)
+        when = datetime.now(UTC) - timedelta(minutes=1)
+        singles = [signer.apprehension(i, when)[1] for i in range(plan.ingest_single)]
+        size = plan.ingest_batch_size
+        batches = [
+            b"[" + b",".join(signer.apprehension(i, when)[1] for _ in range(size)) + b"]"
+            for i in range(plan.ingest_batches)
+        ]
+        with _gateway(_worker_env(broker.bootstrap, signer), tmp / "gateway") as gateway:
+            single_s = asyncio.run(_post_all(gateway, singles, plan.ingest_concurrency))
+            batch_s = asyncio.run(_post_all(gateway, batches, plan.ingest_concurrency))
+    return Ingest(
+        concurrency=plan.ingest_concurrency,
+        single_per_s=len(singles) / single_s,
+        single_events=len(singles),
+        batch_per_s=len(batches) * size / batch_s,
+        batch_size=size,
+        batch_events=len(batches) * size,
+    )
+
+
+def _sampler(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording `pid` until it ends (from the registry: `pip install py-spy`)."""
+    py_spy = Path(sys.executable).with_name("py-spy")
+    if not py_spy.exists():
+        raise RuntimeError("--profile needs py-spy next to this Python: pip install py-spy")
+    return subprocess.Popen(  # noqa: S603 - the profiler installed with us, our arguments
+        [
+            str(py_spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--nonblocking",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _shared_templates(signer: _Signer, when: datetime) -> tuple[list[str], str, str]:
+    """Shared records as Protect writes them: an apprehension per section, and a death at
+    AL-ME (alerts PCC Plav), as JSON with the event id to replace per record."""
+    settings = WorkerSettings()
+    policy = load_policy(settings.policy_file)
+    pseudonymiser = Pseudonymiser(b"benchmark-secret-0123456789", "bench")
+
+    def shared(key_value: tuple[bytes, bytes]) -> str:
+        envelope = Envelope.model_validate_json(key_value[1])
+        protected = protect(envelope, "0" * 64, policy, pseudonymiser, now=when)
+        assert protected is not None  # the bench's events are well within their retention
+        return protected.shared.model_dump_json()
+
+    ids = [str(uuid.uuid4()) for _ in SECTIONS]
+    apprehensions = [shared(signer.apprehension(i, when, ids[i])) for i in range(len(SECTIONS))]
+    probe_id = str(uuid.uuid4())
+    return apprehensions, probe_id, shared(signer.death(probe_id, when))
+
+
+async def _load_shared(
+    bootstrap: str, templates: list[str], count: int, *, distinct: bool = True
+) -> float:
+    """Write `count` shared records cycling over the templates; records/s.
+
+    Unless not `distinct` (then as they are), record i is its own event about its own
+    person, stamped 10 ms after record i-1: what a history of many agencies' reports is.
+    """
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=512 * 1024
+    )
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        first = datetime.fromisoformat(json.loads(templates[0])["time"]) - timedelta(
+            milliseconds=10 * count
+        )
+        for i in range(count):
+            value = templates[i % len(templates)]
+            if distinct:
+                value = _distinct(value, i, first + timedelta(milliseconds=10 * i))
+            await producer.send(SHARED, value=value.encode(), key=b"bench")
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return count / (time.perf_counter() - started)
+
+
+_PSEUDONYM = re.compile(r"psn:bench:[0-9a-f]{32}")
+
+
+def _distinct(template: str, i: int, moment: datetime) -> str:
+    """The template as event i: its own event id, person pseudonym and time."""
+    body = json.loads(template)
+    value = template.replace(body["provenance"]["event_id"], f"00000000-0000-4000-8000-{i:012d}")
+    value = value.replace(f'"time":"{body["time"]}"', f'"time":"{utc_iso(moment)}"')
+    return _PSEUDONYM.sub(f"psn:bench:{i:032x}", value)
+
+
+async def _commit_group(bootstrap: str, group: str, topic: str, offset: int) -> None:
+    """Commit `offset` for the group: as if a worker had processed everything before it."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        await consumer.commit({tp: offset})
+    finally:
+        await consumer.stop()
+
+
+async def _await_alert(bootstrap: str, event_id: str, deadline_s: float) -> float:
+    """Wait for an alert naming `event_id` on PCC Plav's topic; when it came (perf_counter)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", fetch_max_wait_ms=10
+    )
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(alerts_topic(PROBE_PCC), 0)])
+        stop = time.monotonic() + deadline_s
+        while time.monotonic() < stop:
+            batch = await consumer.getmany(timeout_ms=50)
+            for messages in batch.values():
+                for message in messages:
+                    alert = json.loads(message.value or b"{}")
+                    if any(e.get("event_id") == event_id for e in alert.get("events", [])):
+                        return time.perf_counter()
+    finally:
+        await consumer.stop()
+    raise RuntimeError(f"no alert for the probe within {deadline_s:.0f} s")
+
+
+def _scrape(url: str) -> dict[str, float]:
+    """A worker's `wbx_state_entries` and `wbx_regional_rebuild_seconds` samples."""
+    text = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310 - our own port
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "wbx_state_entries":
+                found[sample.labels["structure"]] = sample.value
+            elif sample.name == "wbx_regional_rebuild_seconds":
+                found["rebuild_seconds"] = sample.value
+    return found
+
+
+def _takeover(plan: Plan, tmp: Path) -> Takeover:
+    """A fresh hop-2 worker after `plan.history` shared records: time to work again."""
+    with EmbeddedBroker() as broker:
+        settings = KafkaSettings(bootstrap=broker.bootstrap, idempotence=False)
+        asyncio.run(apply_topics(settings, load_topic_plan(settings.topics_file, PCCS)))
+        signer = _Signer(tmp)
+        when = datetime.now(UTC) - timedelta(minutes=5)
+        templates, probe_id, probe = _shared_templates(signer, when)
+        load_per_s = asyncio.run(_load_shared(broker.bootstrap, templates, plan.history))
+        # The group has processed the history; a new record follows it.
+        asyncio.run(_commit_group(broker.bootstrap, "wbx-aggregate", SHARED, plan.history))
+        asyncio.run(_load_shared(broker.bootstrap, [probe], 1, distinct=False))
+        port = free_port()
+        env = _worker_env(broker.bootstrap, signer) | {"WBX_WORKER_METRICS_PORT": str(port)}
+        started = time.perf_counter()
+        with _workers(["aggregate"], env, tmp / "takeover", plan.profile) as procs:
+            seconds = asyncio.run(_await_alert(broker.bootstrap, probe_id, 1800)) - started
+            # The state gauges are set every 5 s once the state is rebuilt.
+            url = f"http://127.0.0.1:{port}/metrics"
+            found: dict[str, float] = {}
+            stop = time.monotonic() + 30
+            while "counted" not in found and time.monotonic() < stop:
+                time.sleep(1)
+                found = _scrape(url)
+            rss = peak_rss_mb(procs[0].pid)
+    rebuild = found.pop("rebuild_seconds", 0.0)
+    return Takeover(
+        history=plan.history,
+        load_per_s=load_per_s,
+        seconds=seconds,
+        rebuild_seconds=rebuild,
+        peak_rss_mb=rss,
+        state_entries={k: int(v) for k, v in sorted(found.items())},
+    )
+
+
+def _worker_env(bootstrap: str, signer: _Signer) -> dict[str, str]:
+    """A worker's environment on the benchmark's broker."""
+    return {
+        **os.environ,
+        "WBX_KAFKA_BOOTSTRAP": bootstrap,
+        "WBX_KAFKA_IDEMPOTENCE": "false",
+        "WBX_KEY_REGISTRY": str(signer.registry),
+        "WBX_WORKER_METRICS_PORT": "0",
+        "WBX_WORKER_REBALANCE_TIMEOUT": "1",
+        "WBX_WORKER_PSEUDONYM_SECRET": "benchmark-secret-0123456789",
+        "WBX_WORKER_LOG_LEVEL": "warning",
+    }
 
 
 def _broker_run(
@@ -399,20 +785,14 @@ def _broker_run(
         asyncio.run(_load(broker.bootstrap, records))
         if ceiling:
             out["ceiling"] = asyncio.run(_ceiling(broker.bootstrap, plan.events, signer.registry))
-        env = {
-            **os.environ,
-            "WBX_KAFKA_BOOTSTRAP": broker.bootstrap,
-            "WBX_KAFKA_IDEMPOTENCE": "false",
-            "WBX_KEY_REGISTRY": str(signer.registry),
-            "WBX_WORKER_METRICS_PORT": "0",
-            "WBX_WORKER_REBALANCE_TIMEOUT": "1",
-            "WBX_WORKER_PSEUDONYM_SECRET": "benchmark-secret-0123456789",
-            "WBX_WORKER_LOG_LEVEL": "warning",
-        }
+        env = _worker_env(broker.bootstrap, signer)
         with _workers(hops, env, tmp / "-".join(hops), plan.profile) as procs:
             out["throughput"] = asyncio.run(_throughput(broker.bootstrap, plan.events))
             if latency:
-                out["latency"] = asyncio.run(_latency(broker.bootstrap, signer, plan))
+                with _gateway(env, tmp / "gateway") as gateway:
+                    out["latency"], out["sse"] = asyncio.run(
+                        _latency(broker.bootstrap, signer, plan, gateway)
+                    )
             out["rss"] = [peak_rss_mb(p.pid) for p in procs]
     return out
 
@@ -428,6 +808,8 @@ def run_benchmark(plan: Plan) -> BenchReport:
                             latency=True)  # fmt: skip
         two = _broker_run(plan, ["both", "both"], tmp / "two", ceiling=False, latency=False) if (
             plan.two_workers) else None  # fmt: skip
+        ingest = _ingest(plan, tmp / "ingest") if plan.ingest_single else None
+        takeover = _takeover(plan, tmp / "takeover") if plan.history else None
     return BenchReport(
         started_at=started,
         machine={
@@ -443,5 +825,8 @@ def run_benchmark(plan: Plan) -> BenchReport:
         split_per_s=split["throughput"],
         latency=one["latency"],
         split_latency=split["latency"],
+        sse_latency=one["sse"],
+        ingest=ingest,
+        takeover=takeover,
         worker_peak_rss_mb=[*one["rss"], *split["rss"], *([] if two is None else two["rss"])],
     )

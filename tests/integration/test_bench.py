@@ -24,7 +24,9 @@ def test_the_quick_benchmark_measures_everything_and_writes_its_report(tmp_path:
     )
     assert done.returncode == 0, done.stderr[-3_000:]
     for line in ("ceiling (aiokafka verify+forward)", "pipeline, one worker", "two workers",
-                 "one process per hop", "publish -> alert topic", "worker peak RSS"):  # fmt: skip
+                 "one process per hop", "publish -> alert topic", "worker peak RSS",
+                 "hop 2 take-over after 2000 shared records", "publish -> SSE client",
+                 "gateway ingest, 8 requests in flight"):  # fmt: skip
         assert line in done.stdout, done.stdout
     body = json.loads(report.read_text())
     # Figures, not timings to assert: each was measured (positive) and the ratios follow.
@@ -34,8 +36,17 @@ def test_the_quick_benchmark_measures_everything_and_writes_its_report(tmp_path:
     assert body["ratio_to_ceiling"] == pytest.approx(
         body["one_worker_per_s"] / body["ceiling_per_s"]
     )
-    for latency in (body["latency"], body["split_latency"]):
+    for latency in (body["latency"], body["split_latency"], body["sse_latency"]):
         assert latency["probes"] == 20 and latency["received"] == latency["probes"]  # all came
         assert 0 < latency["p50_ms"] <= latency["p95_ms"] <= latency["p99_ms"] <= latency["max_ms"]
     # One worker, one per hop (2), two workers (2): every process measured.
     assert len(body["worker_peak_rss_mb"]) == 5 and all(m > 0 for m in body["worker_peak_rss_mb"])
+    # The take-over worker rebuilt from the whole history and holds every event of it once.
+    takeover = body["takeover"]
+    assert takeover["history"] == 2_000 and 0 < takeover["rebuild_seconds"] < takeover["seconds"]
+    assert takeover["state_entries"]["counted"] == 2_001  # the history and the probe
+    assert takeover["peak_rss_mb"] > 0
+    # Every POST was accepted (the bench refuses to report otherwise), one by one and batched.
+    ingest = body["ingest"]
+    assert ingest["single_events"] == 100 and ingest["batch_events"] == 10 * 20
+    assert ingest["single_per_s"] > 0 and ingest["batch_per_s"] > 0

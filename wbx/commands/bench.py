@@ -15,8 +15,11 @@ import click
               help="Offered load of the latency run, events/s (500; 50 with --quick).")  # fmt: skip
 @click.option("--quick", is_flag=True, help="Everything, small: checks the benchmark runs.")
 @click.option("--one-worker", is_flag=True, help="Skip the two-worker run.")
+@click.option("--history", type=click.IntRange(min=0), default=None,
+              help="Shared records before the take-over run (1,000,000; 2,000 with --quick; "
+                   "0 skips it).")  # fmt: skip
 @click.option("--profile", "profile_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=None, help="Write a cProfile of each worker to this directory.")  # fmt: skip
+              default=None, help="Sample each worker with py-spy into this directory.")  # fmt: skip
 @click.option("--json", "json_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also write the report as JSON to this file.")  # fmt: skip
 def command(
@@ -24,6 +27,7 @@ def command(
     offered: int | None,
     quick: bool,
     one_worker: bool,
+    history: int | None,
     profile_dir: Path | None,
     json_file: Path | None,
 ) -> None:
@@ -36,6 +40,7 @@ def command(
         events=events or plan.events,
         offered_per_s=offered or plan.offered_per_s,
         two_workers=plan.two_workers and not one_worker,
+        history=plan.history if history is None else history,
         profile=profile_dir,
     )
     if profile_dir is not None:
@@ -58,13 +63,33 @@ def command(
             f"pipeline, two workers:                {r.two_workers_per_s:9.0f} events/s"
             f"   {r.two_over_one:.2f} x one worker"
         )
-    for name, lat in (("one worker", r.latency), ("one process per hop", r.split_latency)):
+    latencies = (
+        ("alert topic, one worker", r.latency),
+        ("SSE client, one worker", r.sse_latency),
+        ("alert topic, one process per hop", r.split_latency),
+    )
+    for name, lat in latencies:
         if lat is not None:
             click.echo(
-                f"publish -> alert topic, {name}, at {lat.offered_per_s}/s "
+                f"publish -> {name}, at {lat.offered_per_s}/s "
                 f"({lat.received}/{lat.probes} probes): p50 {lat.p50_ms:.0f} ms, "
                 f"p95 {lat.p95_ms:.0f} ms, p99 {lat.p99_ms:.0f} ms, max {lat.max_ms:.0f} ms"
             )
+    if r.ingest is not None:
+        i = r.ingest
+        click.echo(
+            f"gateway ingest, {i.concurrency} requests in flight: "
+            f"{i.single_per_s:.0f} events/s one a request, "
+            f"{i.batch_per_s:.0f} events/s in batches of {i.batch_size}"
+        )
+    if r.takeover is not None:
+        t = r.takeover
+        click.echo(
+            f"hop 2 take-over after {t.history} shared records: {t.seconds:.1f} s "
+            f"(rebuilding {t.rebuild_seconds:.1f} s), peak RSS {t.peak_rss_mb:.0f} MiB"
+        )
+        held = ", ".join(f"{name} {n}" for name, n in t.state_entries.items() if n)
+        click.echo(f"  state it holds then: {held}")
     rss = ", ".join(f"{mb:.0f}" for mb in r.worker_peak_rss_mb)
     click.echo(f"worker peak RSS (MiB):                {rss}")
     if json_file is not None:
