@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from producers.outbox import Outbox, OutboxFullError
 from producers.publisher import Forwarder
 from schemas.derived import AlertAction, derived_id
 from schemas.disclosure import load_ptable
-from schemas.envelope import agency_of
+from schemas.envelope import Envelope, agency_of
 from schemas.errors import WbxError
 from schemas.reference import load_reference
 from schemas.registry_log import RegistryLog
@@ -116,7 +116,7 @@ class GatewayService:
             await self._producer.stop()
             self._producer = None
 
-    def ingest(self, items: list[Any], principal: Principal) -> list[IngestResult]:
+    async def ingest(self, items: list[Any], principal: Principal) -> list[IngestResult]:
         """Verify each envelope like the Verify stage and queue the accepted ones."""
         for index, item in enumerate(items):
             source = item.get("source") if isinstance(item, dict) else None
@@ -134,7 +134,8 @@ class GatewayService:
         # record's timestamp judges the clock checks at exactly this instant.
         now = self.clock()
         received_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
-        results = []
+        results: list[IngestResult | None] = []
+        accepted: list[tuple[int, str | None, Mapping[str, Any], Envelope]] = []
         for index, item in enumerate(items):
             verdict = self.verifier.verify_object(item, received_at=received_at)
             ident = None if verdict.event_id is None else excerpt(verdict.event_id, 200)
@@ -144,17 +145,21 @@ class GatewayService:
                     IngestResult(index, ident, "rejected", verdict.reason.value, verdict.detail)
                 )
                 continue
-            try:
-                queued = self.forwarder.enqueue_signed(
-                    item, envelope=verdict.envelope, received_at=received_at
-                )
-            except OutboxFullError as exc:  # Kafka has been away too long: retry later
-                results.append(IngestResult(index, ident, "rejected", "outbox_full", str(exc)))
-                continue
-            results.append(
-                IngestResult(index, ident, "accepted", "ok", "" if queued.new else "already queued")
+            results.append(None)
+            accepted.append((index, ident, item, verdict.envelope))
+        try:
+            # One transaction for the request (shared with concurrent ones): one sync to disk.
+            queued = await self.forwarder.queue(
+                [(item, envelope) for _, _, item, envelope in accepted], received_at=received_at
             )
-        return results
+        except OutboxFullError as exc:  # Kafka has been away too long: retry later
+            for index, ident, _, _ in accepted:
+                results[index] = IngestResult(index, ident, "rejected", "outbox_full", str(exc))
+        else:
+            for (index, ident, _, _), one in zip(accepted, queued, strict=True):
+                detail = "" if one.new else "already queued"
+                results[index] = IngestResult(index, ident, "accepted", "ok", detail)
+        return [result for result in results if result is not None]
 
     async def missing_topics(self) -> list[str]:
         """Topics the gateway needs that the broker lacks (raises when unreachable)."""

@@ -74,40 +74,38 @@ class Outbox:
         `timestamp_ms` is the Kafka record timestamp to send it with (the gateway's receipt
         time); None lets the producer stamp it when it is sent.
         """
-        with self._lock:
-            count = self._count()
-            if count >= self.max_events:
-                raise OutboxFullError(
-                    f"outbox {self.path} holds {count} events (limit {self.max_events}); "
-                    "the broker has been unreachable: wait for it to drain or raise "
-                    "WBX_PUBLISHER_OUTBOX_MAX_EVENTS"
-                )
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO outbox "
-                "(event_key, record_key, value, queued_at, timestamp_ms) VALUES (?, ?, ?, ?, ?)",
-                (event_key, key, value, datetime.now(UTC).isoformat(), timestamp_ms),
-            )
-            return cursor.rowcount == 1
+        return self.put_many([(event_key, key, value, timestamp_ms)])[0]
 
-    def put_many(self, rows: list[tuple[str, bytes, bytes]]) -> int:
-        """Queue several records in one transaction; returns how many were new."""
+    def put_many(self, rows: list[tuple[str, bytes, bytes, int | None]]) -> list[bool]:
+        """Queue records (event key, record key, value, timestamp) in one transaction, so one
+        sync to disk for all of them; for each, False if that event was already queued.
+        Raises, queueing none, when they would not all fit."""
+        if not rows:
+            return []
         with self._lock:
             count = self._count()
             if count + len(rows) > self.max_events:
                 raise OutboxFullError(
                     f"outbox {self.path} holds {count} events; {len(rows)} more would pass "
-                    f"the limit of {self.max_events}"
+                    f"the limit of {self.max_events}: the broker has been unreachable, wait "
+                    "for it to drain or raise WBX_PUBLISHER_OUTBOX_MAX_EVENTS"
                 )
             now = datetime.now(UTC).isoformat()
-            before = self._db.total_changes
+            new = []
             self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT OR IGNORE INTO outbox (event_key, record_key, value, queued_at) "
-                "VALUES (?, ?, ?, ?)",
-                [(k, rk, v, now) for k, rk, v in rows],
-            )
+            try:
+                for event_key, key, value, timestamp_ms in rows:
+                    cursor = self._db.execute(
+                        "INSERT OR IGNORE INTO outbox (event_key, record_key, value, queued_at, "
+                        "timestamp_ms) VALUES (?, ?, ?, ?, ?)",
+                        (event_key, key, value, now, timestamp_ms),
+                    )
+                    new.append(cursor.rowcount == 1)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             self._db.execute("COMMIT")
-            return self._db.total_changes - before
+            return new
 
     def peek(self, limit: int) -> list[OutboxEntry]:
         """The oldest queued records, in order."""

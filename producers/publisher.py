@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Gauge
 
-from producers.outbox import Outbox
+from producers.outbox import Outbox, OutboxFullError
 from producers.settings import PublisherSettings
 from schemas.compose import envelope_from_object
 from schemas.envelope import CONTENT_TYPE, Envelope, EnvelopeBody
@@ -58,6 +58,39 @@ def encode_record(signed: Mapping[str, Any]) -> bytes:
     return json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+_Row = tuple[str, bytes, bytes, int | None]
+
+
+def _rows(
+    items: Sequence[tuple[Mapping[str, Any], Envelope]], received_at: datetime | None
+) -> list[_Row]:
+    """Outbox rows of verified envelopes, stamped with their receipt time if given."""
+    timestamp_ms = None if received_at is None else int(received_at.timestamp() * 1000)
+    return [
+        (f"{envelope.source}|{envelope.id}", envelope.subject.encode(), encode_record(signed),
+         timestamp_ms)
+        for signed, envelope in items
+    ]  # fmt: skip
+
+
+def _queued(items: Sequence[tuple[Mapping[str, Any], Envelope]], new: list[bool]) -> list[Queued]:
+    return [Queued(env.id, env.type, fresh) for (_, env), fresh in zip(items, new, strict=True)]
+
+
+def _settle(
+    future: asyncio.Future[list[bool]],
+    new: list[bool] | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """Tell a caller of `Forwarder.queue` (unless it gave up; its rows stay queued)."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(new or [])
+
+
 class Forwarder:
     """Forwards already-signed envelopes to Kafka through a durable outbox (store-and-forward).
 
@@ -80,6 +113,10 @@ class Forwarder:
         self._task: asyncio.Task[None] | None = None
         self._producer: AIOKafkaProducer | None = None
         self.connected = False
+        # Callers of `queue` waiting for the next shared transaction. Bound: one entry per
+        # request in flight (each caller awaits its entry).
+        self._pending: list[tuple[list[_Row], asyncio.Future[list[bool]]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -118,17 +155,69 @@ class Forwarder:
         it verified the event, so the worker judges the clock checks at that same instant.
         """
         envelope = envelope or Envelope.model_validate(signed)
-        timestamp_ms = None if received_at is None else int(received_at.timestamp() * 1000)
-        new = self.outbox.put(
-            f"{envelope.source}|{envelope.id}",
-            envelope.subject.encode(),
-            encode_record(signed),
-            timestamp_ms,
-        )
+        return self.enqueue_verified([(signed, envelope)], received_at=received_at)[0]
+
+    def enqueue_verified(
+        self,
+        items: Sequence[tuple[Mapping[str, Any], Envelope]],
+        *,
+        received_at: datetime | None = None,
+    ) -> list[Queued]:
+        """Queue signed envelopes already checked against the schema, all or none (raises
+        `OutboxFullError` when they would not all fit), with one sync to disk for all."""
+        new = self.outbox.put_many(_rows(items, received_at))
+        self._queued()
+        return _queued(items, new)
+
+    async def queue(
+        self,
+        items: Sequence[tuple[Mapping[str, Any], Envelope]],
+        *,
+        received_at: datetime | None = None,
+    ) -> list[Queued]:
+        """`enqueue_verified` for a server: written off the event loop, and callers that
+        arrive while a transaction is being written share the next one (group commit), so
+        concurrent requests do not wait for one sync to disk each."""
+        if not items:
+            return []
+        future: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+        self._pending.append((_rows(items, received_at), future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending())
+        new = await future
+        self._queued()
+        return _queued(items, new)
+
+    async def _commit_pending(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            rows = [row for caller_rows, _ in group for row in caller_rows]
+            try:
+                new = await asyncio.to_thread(self.outbox.put_many, rows)
+            except OutboxFullError as full:
+                if len(group) == 1:
+                    _settle(group[0][1], error=full)
+                    continue
+                # Together they do not fit: each caller's events, all or none, in turn.
+                for caller_rows, future in group:
+                    try:
+                        _settle(future, await asyncio.to_thread(self.outbox.put_many, caller_rows))
+                    except OutboxFullError as exc:
+                        _settle(future, error=exc)
+                continue
+            except Exception as exc:  # every caller of the group hears of it
+                for _, future in group:
+                    _settle(future, error=exc)
+                continue
+            start = 0
+            for caller_rows, future in group:
+                _settle(future, new[start : start + len(caller_rows)])
+                start += len(caller_rows)
+
+    def _queued(self) -> None:
         BACKLOG.labels(self.name).set(self.outbox.backlog())
         self._drained.clear()
         self._wake.set()
-        return Queued(envelope.id, envelope.type, new)
 
     async def flush(self, timeout: float | None = None) -> bool:
         """Wait until the outbox is empty; False if `timeout` passed first."""
@@ -167,7 +256,7 @@ class Forwarder:
                     break
 
     async def _drain_batch(self) -> int:
-        entries = self.outbox.peek(self.settings.batch_size)
+        entries = await asyncio.to_thread(self.outbox.peek, self.settings.batch_size)
         if not entries:
             return 0
         producer = await self._ensure_producer()
@@ -178,8 +267,9 @@ class Forwarder:
             for e in entries
         ]
         await asyncio.gather(*futures)
-        self.outbox.remove([e.seq for e in entries])
-        BACKLOG.labels(self.name).set(self.outbox.backlog())
+        # Off the event loop: the delete waits for the disk, and a server keeps serving.
+        await asyncio.to_thread(self.outbox.remove, [e.seq for e in entries])
+        BACKLOG.labels(self.name).set(await asyncio.to_thread(self.outbox.backlog))
         return len(entries)
 
     async def _ensure_producer(self) -> AIOKafkaProducer:

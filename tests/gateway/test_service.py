@@ -14,23 +14,23 @@ RECEIVED = datetime(2026, 11, 20, 12, 0, 0, 123_456, tzinfo=UTC)
 PUBLISHER = Principal(subject="publisher:RS-BP", role=Role.PUBLISHER, agency="RS-BP")
 
 
-def test_ingest_judges_at_the_receipt_millisecond_and_stamps_the_record_with_it(
+async def test_ingest_judges_at_the_receipt_millisecond_and_stamps_the_record_with_it(
     service, key, clock
 ):
     clock.append(RECEIVED)
     limit = RECEIVED.replace(microsecond=123_000) - service.verifier.max_age
     inside = signed(envelope(time=limit + timedelta(milliseconds=1)), key)
     outside = signed(envelope(time=limit - timedelta(milliseconds=1)), key)
-    results = service.ingest([inside, outside], PUBLISHER)
+    results = await service.ingest([inside, outside], PUBLISHER)
     assert [r.reason for r in results] == ["ok", "too_old_or_future"]
     (queued,) = service.forwarder.outbox.peek(10)
     assert queued.timestamp_ms == int(RECEIVED.replace(microsecond=123_000).timestamp() * 1000)
 
 
-def test_ingest_refuses_a_batch_with_another_agencys_event(service, key):
+async def test_ingest_refuses_a_batch_with_another_agencys_event(service, key):
     other = signed(envelope(agency="BA-BP"), key)  # BA-BP's source; RS-BP's token
     with pytest.raises(SourceNotAllowedError, match="RS-BP"):
-        service.ingest([other], PUBLISHER)
+        await service.ingest([other], PUBLISHER)
     assert service.forwarder.outbox.backlog() == 0
 
 

@@ -1,11 +1,14 @@
-"""The outbox keeps each record's Kafka timestamp, also in files made before it had one."""
+"""The outbox keeps each record's Kafka timestamp (also in files made before it had one) and
+queues a request's records all or none."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from producers.outbox import Outbox
+import pytest
+
+from producers.outbox import Outbox, OutboxFullError
 
 
 def test_a_record_keeps_the_timestamp_it_was_queued_with(tmp_path: Path):
@@ -34,3 +37,20 @@ def test_an_outbox_file_from_before_timestamps_is_upgraded_and_keeps_its_records
         ("a|1", b"v", None),
         ("a|2", b"w", 42),
     ]
+
+
+def test_records_queued_together_say_each_whether_it_was_new(tmp_path: Path):
+    outbox = Outbox(tmp_path / "o.sqlite3", 10)
+    outbox.put("a|1", b"k", b"v")
+    rows = [("a|2", b"k", b"w", 7), ("a|1", b"k", b"v", 8), ("a|2", b"k", b"w", 9)]
+    assert outbox.put_many(rows) == [True, False, False]
+    assert [(e.event_id, e.timestamp_ms) for e in outbox.peek(10)] == [("a|1", None), ("a|2", 7)]
+
+
+def test_records_that_would_not_all_fit_are_none_of_them_queued(tmp_path: Path):
+    outbox = Outbox(tmp_path / "o.sqlite3", 3)
+    outbox.put("a|1", b"k", b"v")
+    with pytest.raises(OutboxFullError, match="holds 1 events; 3 more would pass the limit of 3"):
+        outbox.put_many([(f"a|{i}", b"k", b"v", None) for i in range(2, 5)])
+    assert outbox.backlog() == 1
+    assert outbox.put_many([(f"a|{i}", b"k", b"v", None) for i in range(2, 4)]) == [True, True]

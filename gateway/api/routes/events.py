@@ -84,7 +84,7 @@ async def create_events(
             f"{len(items)} events; at most {service.settings.max_events_per_request} per request",
         )
     try:
-        results = service.ingest(items, principal)
+        results = await service.ingest(items, principal)
     except SourceNotAllowedError as exc:
         raise HTTPException(403, str(exc)) from None
     accepted = sum(r.status == "accepted" for r in results)
