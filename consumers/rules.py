@@ -307,13 +307,16 @@ class SecondaryMovement:
     def __init__(self, rule: SecondaryMovementRule) -> None:
         self.rule = rule
         self.window = timedelta(hours=rule.window_hours)
-        self.sightings: dict[str, list[tuple[datetime, str, AlertEvent]]] = {}
+        # Each sighting keeps its event as JSON: a third of the memory of the model, and
+        # only the earliest sighting of a trigger is ever read back.
+        self.sightings: dict[str, list[tuple[datetime, str, bytes]]] = {}
         self._order: deque[tuple[datetime, str]] = deque()
 
     def evaluate(self, record: SharedRecord, event: AlertEvent) -> Trigger | None:
         """One alert per person and merge window (from the first sighting)."""
         participant = record.participant.value
         trigger = None
+        stored: bytes | None = None
         for pseudonym in pseudonyms(record):
             seen = self.sightings.setdefault(pseudonym, [])
             earlier = [
@@ -321,8 +324,10 @@ class SecondaryMovement:
             ]
             if earlier and trigger is None:
                 first = min(earlier, key=lambda s: s[0])
-                trigger = Trigger(pseudonym, self.rule.bucket(first[0]), (first[2],))
-            seen.append((record.time, participant, event))
+                related = AlertEvent.model_validate_json(first[2])
+                trigger = Trigger(pseudonym, self.rule.bucket(first[0]), (related,))
+            stored = stored or event.model_dump_json().encode()
+            seen.append((record.time, participant, stored))
             self._order.append((record.time, pseudonym))
         return trigger
 
