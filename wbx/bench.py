@@ -135,6 +135,32 @@ class Takeover:
     state_entries: dict[str, int]
 
 
+@dataclass(frozen=True)
+class Target:
+    """One figure against its target: `measured` must be `op` (">=" or "<=") `target`."""
+
+    name: str
+    op: str
+    target: float
+    measured: float
+    unit: str
+
+    @property
+    def met(self) -> bool:
+        """Whether the figure meets the target."""
+        if self.op == ">=":
+            return self.measured >= self.target
+        return self.measured <= self.target
+
+    @property
+    def factor(self) -> float:
+        """How far from the target, as a factor >= 1 when missed (1 or less when met)."""
+        if self.measured <= 0 or self.target <= 0:
+            return float("inf") if not self.met else 1.0
+        ratio = self.target / self.measured
+        return ratio if self.op == ">=" else 1 / ratio
+
+
 @dataclass
 class BenchReport:
     """Figures of one run."""
@@ -153,6 +179,8 @@ class BenchReport:
     ingest: Ingest | None
     takeover: Takeover | None
     worker_peak_rss_mb: list[float] = field(default_factory=list)
+    worker_state: list[dict[str, Any]] = field(default_factory=list)
+    """Each worker's hop and the entries of its bounded structures at the end of its run."""
 
     @property
     def ratio_to_ceiling(self) -> float:
@@ -166,11 +194,31 @@ class BenchReport:
             return None
         return self.two_workers_per_s / self.one_worker_per_s
 
+    def targets(self) -> list[Target]:
+        """The figures against the targets the platform is held to (docs/performance.md)."""
+        out = [Target("one worker / ceiling", ">=", 0.5, self.ratio_to_ceiling, "x")]
+        if self.two_over_one is not None:
+            out.append(Target("two workers / one", ">=", 1.5, self.two_over_one, "x"))
+        if self.latency is not None:
+            name = f"p99 publish -> alert topic at {self.latency.offered_per_s}/s"
+            out.append(Target(name, "<=", 250, self.latency.p99_ms, "ms"))
+        if self.sse_latency is not None:
+            name = f"p99 publish -> SSE client at {self.sse_latency.offered_per_s}/s"
+            out.append(Target(name, "<=", 500, self.sse_latency.p99_ms, "ms"))
+        peaks = [*self.worker_peak_rss_mb]
+        if self.takeover is not None:
+            peaks.append(self.takeover.peak_rss_mb)
+            name = f"hop 2 take-over after {self.takeover.history} records"
+            out.append(Target(name, "<=", 30, self.takeover.seconds, "s"))
+        out.append(Target("worker peak RSS", "<=", 400, max(peaks, default=0.0), "MiB"))
+        return out
+
     def to_json(self) -> str:
-        """The report, with its ratios, as JSON."""
+        """The report, with its ratios and targets, as JSON."""
         body = asdict(self) | {
             "ratio_to_ceiling": self.ratio_to_ceiling,
             "two_over_one": self.two_over_one,
+            "targets": [asdict(t) | {"met": t.met, "factor": t.factor} for t in self.targets()],
         }
         return json.dumps(body, indent=2)
 
@@ -415,23 +463,44 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+@dataclass
+class _Worker:
+    """A running `wbx worker` of the benchmark."""
+
+    hop: str
+    proc: subprocess.Popen[bytes]
+    metrics_port: int
+
+    def state(self, wait_s: float = 30) -> dict[str, float]:
+        """Its state gauges (set every 5 s, so waits up to `wait_s` for the first)."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        found = _scrape(url)
+        stop = time.monotonic() + wait_s
+        while not any(k != "rebuild_seconds" for k in found) and time.monotonic() < stop:
+            time.sleep(1)
+            found = _scrape(url)
+        return found
+
+
 @contextmanager
 def _workers(
     hops: list[str], env: dict[str, str], tmp: Path, profile: Path | None = None
-) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """A worker process for each entry of `hops` (`both`, `verify`, `aggregate`); the same
-    kind share a consumer group; stopped on exit.
+) -> Iterator[list[_Worker]]:
+    """A worker process for each entry of `hops` (`both`, `verify`, `aggregate`), each with
+    its metrics on a free port; the same kind share a consumer group; stopped on exit.
 
     With `profile`, py-spy samples each worker from outside (a sampling profiler barely slows
     what it measures, unlike cProfile) and writes its collapsed stacks there when it ends.
     """
     procs = []
+    workers = []
     samplers = []
     logs = []
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         for n, hop in enumerate(hops):
             logs.append((tmp / f"worker-{n}.log").open("wb"))
+            port = free_port()
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "wbx", "worker"],
@@ -439,16 +508,18 @@ def _workers(
                         **env,
                         "WBX_WORKER_DATA_DIR": str(tmp / f"worker-{n}"),
                         "WBX_WORKER_HOPS": hop,
+                        "WBX_WORKER_METRICS_PORT": str(port),
                     },
                     stdout=subprocess.DEVNULL,
                     stderr=logs[-1],
                     start_new_session=True,
                 )
             )
+            workers.append(_Worker(hop, procs[-1], port))
             if profile is not None:
                 out = profile / f"{tmp.name}-{n}-{hop}.txt"
                 samplers.append(_sampler(procs[-1].pid, out))
-        yield procs
+        yield workers
     finally:
         for proc in procs:
             proc.terminate()
@@ -733,19 +804,12 @@ def _takeover(plan: Plan, tmp: Path) -> Takeover:
         # The group has processed the history; a new record follows it.
         asyncio.run(_commit_group(broker.bootstrap, "wbx-aggregate", SHARED, plan.history))
         asyncio.run(_load_shared(broker.bootstrap, [probe], 1, distinct=False))
-        port = free_port()
-        env = _worker_env(broker.bootstrap, signer) | {"WBX_WORKER_METRICS_PORT": str(port)}
+        env = _worker_env(broker.bootstrap, signer)
         started = time.perf_counter()
-        with _workers(["aggregate"], env, tmp / "takeover", plan.profile) as procs:
+        with _workers(["aggregate"], env, tmp / "takeover", plan.profile) as (worker,):
             seconds = asyncio.run(_await_alert(broker.bootstrap, probe_id, 1800)) - started
-            # The state gauges are set every 5 s once the state is rebuilt.
-            url = f"http://127.0.0.1:{port}/metrics"
-            found: dict[str, float] = {}
-            stop = time.monotonic() + 30
-            while "counted" not in found and time.monotonic() < stop:
-                time.sleep(1)
-                found = _scrape(url)
-            rss = peak_rss_mb(procs[0].pid)
+            found = worker.state()
+            rss = peak_rss_mb(worker.proc.pid)
     rebuild = found.pop("rebuild_seconds", 0.0)
     return Takeover(
         history=plan.history,
@@ -753,8 +817,14 @@ def _takeover(plan: Plan, tmp: Path) -> Takeover:
         seconds=seconds,
         rebuild_seconds=rebuild,
         peak_rss_mb=rss,
-        state_entries={k: int(v) for k, v in sorted(found.items())},
+        state_entries=_entries("aggregate", found)["entries"],
     )
+
+
+def _entries(hop: str, found: dict[str, float]) -> dict[str, Any]:
+    """A worker's hop and the entries of its bounded structures (from its gauges)."""
+    entries = {k: int(v) for k, v in sorted(found.items()) if k != "rebuild_seconds"}
+    return {"hop": hop, "entries": entries}
 
 
 def _worker_env(bootstrap: str, signer: _Signer) -> dict[str, str]:
@@ -786,14 +856,15 @@ def _broker_run(
         if ceiling:
             out["ceiling"] = asyncio.run(_ceiling(broker.bootstrap, plan.events, signer.registry))
         env = _worker_env(broker.bootstrap, signer)
-        with _workers(hops, env, tmp / "-".join(hops), plan.profile) as procs:
+        with _workers(hops, env, tmp / "-".join(hops), plan.profile) as workers:
             out["throughput"] = asyncio.run(_throughput(broker.bootstrap, plan.events))
             if latency:
                 with _gateway(env, tmp / "gateway") as gateway:
                     out["latency"], out["sse"] = asyncio.run(
                         _latency(broker.bootstrap, signer, plan, gateway)
                     )
-            out["rss"] = [peak_rss_mb(p.pid) for p in procs]
+            out["rss"] = [peak_rss_mb(w.proc.pid) for w in workers]
+            out["state"] = [_entries(w.hop, w.state()) for w in workers]
     return out
 
 
@@ -829,4 +900,5 @@ def run_benchmark(plan: Plan) -> BenchReport:
         ingest=ingest,
         takeover=takeover,
         worker_peak_rss_mb=[*one["rss"], *split["rss"], *([] if two is None else two["rss"])],
+        worker_state=[*one["state"], *split["state"], *([] if two is None else two["state"])],
     )

@@ -50,3 +50,13 @@ def test_the_quick_benchmark_measures_everything_and_writes_its_report(tmp_path:
     ingest = body["ingest"]
     assert ingest["single_events"] == 100 and ingest["batch_events"] == 10 * 20
     assert ingest["single_per_s"] > 0 and ingest["batch_per_s"] > 0
+    # Each worker's bounded structures were read from its gauges: hop 1's replay table holds
+    # every one of the 300 events (plus the latency run's), hop 2 counted them too.
+    first = body["worker_state"][0]
+    assert first["hop"] == "both" and first["entries"]["seen"] >= 300
+    assert first["entries"]["counted"] >= 300
+    # The report judges every target, with the figure it judged.
+    names = [t["name"] for t in body["targets"]]
+    assert names[0] == "one worker / ceiling" and names[-1] == "worker peak RSS"
+    assert body["targets"][0]["measured"] == pytest.approx(body["ratio_to_ceiling"])
+    assert "against the targets:" in done.stdout

@@ -92,6 +92,16 @@ def command(
         click.echo(f"  state it holds then: {held}")
     rss = ", ".join(f"{mb:.0f}" for mb in r.worker_peak_rss_mb)
     click.echo(f"worker peak RSS (MiB):                {rss}")
+    for worker in r.worker_state[:1]:
+        held = ", ".join(f"{name} {n}" for name, n in worker["entries"].items() if n)
+        click.echo(f"state of the one worker at the end: {held}")
+    click.echo("against the targets:")
+    for aim in r.targets():
+        verdict = "met" if aim.met else f"MISSED by {aim.factor:.1f}x"
+        click.echo(
+            f"  {aim.name}: {aim.measured:.2f} {aim.unit} (target {aim.op} {aim.target:g}) "
+            f"{verdict}"
+        )
     if json_file is not None:
         json_file.write_text(r.to_json() + "\n", encoding="utf-8")
         click.echo(f"report written to {json_file}")
