@@ -71,3 +71,45 @@ def apply(timeout: float) -> None:
             f"Kafka at {kafka.bootstrap_servers} failed: {type(exc).__name__}: {exc}"
         ) from None
     echo_report(report)
+
+
+@command.command("render")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["strimzi", "acl", "kafka-cli"]),
+    required=True,
+    help="strimzi: KafkaTopic and KafkaUser manifests; acl: the ACLs as a table; "
+    "kafka-cli: kafka-topics.sh and kafka-acls.sh commands.",
+)
+@click.option("--cluster", default="wbx", show_default=True, help="Strimzi Kafka cluster name.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+def render(fmt: str, cluster: str, output: str | None) -> None:
+    """Render the topic plan and its access rules for an Apache Kafka cluster."""
+    from wbx.render import acl_table, kafka_cli, strimzi_yaml
+
+    try:
+        kafka = KafkaSettings()
+        reference = load_reference(ContractSettings().reference_file)
+        pccs = sorted(reference.pccs)
+        specs = load_topic_plan(kafka.topics_file, pccs)
+    except WbxError as exc:
+        raise click.ClickException(str(exc)) from None
+    agencies = sorted(reference.agencies)
+    if fmt == "strimzi":
+        text = strimzi_yaml(specs, agencies, pccs, cluster)
+    elif fmt == "acl":
+        text = acl_table(specs, agencies, pccs)
+    else:
+        text = kafka_cli(specs, agencies, pccs)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8") as out:
+            out.write(text)
+        click.echo(f"written to {output}", err=True)
