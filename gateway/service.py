@@ -20,6 +20,7 @@ from gateway.views import AlertState, PccAlerts, StatsView, escalation_for
 from gateway.web.sessions import Sessions, SignInCodes
 from producers.outbox import Outbox, OutboxFullError
 from producers.publisher import Forwarder
+from schemas.asyncapi import asyncapi_document
 from schemas.derived import AlertAction, derived_id
 from schemas.disclosure import load_ptable
 from schemas.envelope import Envelope, agency_of
@@ -28,7 +29,7 @@ from schemas.reference import load_reference
 from schemas.registry_log import RegistryLog
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.strict_json import excerpt
-from schemas.topics import ALERT_ACKS, INGEST, STATS, alerts_topic
+from schemas.topics import ALERT_ACKS, INGEST, STATS, alerts_topic, load_topic_plan
 from schemas.verification import Verifier
 from schemas.vocab import ImpactLevel
 
@@ -69,6 +70,7 @@ class GatewayService:
         contract = contract or ContractSettings()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.reference = load_reference(contract.reference_file)
+        self._asyncapi: dict[str, Any] | None = None
         self.authority = TokenAuthority.from_file(
             self.settings.token_key_file, self.settings.issuer, self.settings.audience
         )
@@ -160,6 +162,13 @@ class GatewayService:
                 detail = "" if one.new else "already queued"
                 results[index] = IngestResult(index, ident, "accepted", "ok", detail)
         return [result for result in results if result is not None]
+
+    def asyncapi(self) -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of this deployment's topics (its PCCs' alerts too)."""
+        if self._asyncapi is None:
+            plan = load_topic_plan(self.kafka.topics_file, sorted(self.reference.pccs))
+            self._asyncapi = asyncapi_document(plan)
+        return self._asyncapi
 
     async def missing_topics(self) -> list[str]:
         """Topics the gateway needs that the broker lacks (raises when unreachable)."""

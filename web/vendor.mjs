@@ -19,6 +19,9 @@ copy("chart.js/dist/chart.umd.min.js", "gateway/web/static/vendor/chart.umd.min.
 copy("chart.js/LICENSE.md", "gateway/web/static/vendor/chart.js.LICENSE.md");
 copy("axe-core/axe.min.js", "tests/browser/vendor/axe.min.js");
 copy("axe-core/LICENSE", "tests/browser/vendor/axe-core.LICENSE");
+// The AsyncAPI 3.0 JSON Schema: the tests validate `wbx schemas asyncapi` against it.
+copy("@asyncapi/specs/schemas/3.0.0-without-$id.json", "tests/fixtures/asyncapi/asyncapi-3.0.0.schema.json");
+copy("@asyncapi/specs/LICENSE", "tests/fixtures/asyncapi/LICENSE");
 
 // The map: an equirectangular projection scaled by cos(43°N), 100 units a degree of
 // latitude, over 15.5-23.5°E and 39.5-46.5°N. Coordinates are rounded to 0.1 unit (about

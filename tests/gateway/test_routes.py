@@ -180,6 +180,13 @@ async def test_stats_as_json_and_csv_never_show_1_to_4_and_leave_out_0(client, s
 # --- operations and pages --------------------------------------------------------------------
 
 
+async def test_the_asyncapi_description_is_served_with_this_deployments_alert_topics(client):
+    served = await client.get("/asyncapi.json")
+    assert served.status_code == 200 and served.json()["asyncapi"] == "3.0.0"
+    addresses = {c["address"] for c in served.json()["channels"].values()}
+    assert {"wbx.ingest.v1", "wbx.alerts.pcc-plav.v1", "wbx.alerts.pcc-trebinje.v1"} <= addresses
+
+
 async def test_health_readiness_metrics_and_the_front_door(client):
     assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
     ready = await client.get("/readyz")

@@ -33,3 +33,29 @@ def check(old_dir: Path, new_dir: Path) -> None:
     if problems:
         raise click.ClickException(f"{len(problems)} breaking change(s)")
     click.echo(f"compatible: {new_dir} can read everything valid under {old_dir}")
+
+
+@command.command("asyncapi")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write to this file instead of standard output.")  # fmt: skip
+def asyncapi(output: Path | None) -> None:
+    """Print the AsyncAPI 3.0 document of the topics, generated from the contract and plan."""
+    import json
+
+    from schemas.asyncapi import asyncapi_document
+    from schemas.errors import WbxError
+    from schemas.reference import load_reference
+    from schemas.settings import ContractSettings, KafkaSettings
+    from schemas.topics import load_topic_plan
+
+    try:
+        pccs = sorted(load_reference(ContractSettings().reference_file).pccs)
+        plan = load_topic_plan(KafkaSettings().topics_file, pccs)
+    except WbxError as exc:
+        raise click.ClickException(str(exc)) from None
+    text = json.dumps(asyncapi_document(plan), indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"written to {output}", err=True)

@@ -1,4 +1,4 @@
-"""Operations: liveness, readiness and Prometheus metrics."""
+"""Operations: liveness, readiness, Prometheus metrics and the AsyncAPI description."""
 
 from __future__ import annotations
 
@@ -39,3 +39,9 @@ async def read_ready(service: ServiceDep) -> Response:
 async def read_metrics() -> Response:
     """Prometheus metrics of this gateway process."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/asyncapi.json")
+async def read_asyncapi(service: ServiceDep) -> JSONResponse:
+    """The AsyncAPI 3.0 description of every topic: channels, messages, JSON Schemas."""
+    return JSONResponse(service.asyncapi())
