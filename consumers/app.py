@@ -47,6 +47,22 @@ def _fetch_wait(max_wait_ms: int) -> None:
     thread._create_worker_consumer = create  # type: ignore[method-assign]
 
 
+def broker_credentials(kafka: KafkaSettings) -> Any:
+    """faust's credentials for the cluster's security settings (None: plaintext)."""
+    context = kafka.ssl_context()
+    if kafka.sasl_mechanism:
+        password = kafka.sasl_password
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password.get_secret_value() if password is not None else None,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
 def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
     """The faust App configured for at-least-once processing on the given broker."""
     _fetch_wait(kafka.fetch_max_wait_ms)
@@ -54,6 +70,7 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         worker.group_id,
         broker=f"kafka://{kafka.bootstrap_servers}",
         broker_client_id=kafka.client_id,
+        broker_credentials=broker_credentials(kafka),
         store="memory://",
         datadir=str(worker.data_dir),
         processing_guarantee="at_least_once",

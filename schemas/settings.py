@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Self
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INFRA_DIR = Path(__file__).resolve().parent.parent / "infra"
@@ -75,10 +76,18 @@ class KafkaSettings(BaseSettings):
         default=None,
         description="idempotent producers; unset = on for a named cluster, off for embedded",
     )
-    security_protocol: str = "PLAINTEXT"
-    sasl_mechanism: str | None = None
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(
+        default=None, description="CA certificate(s) that signed the brokers' certificates"
+    )
+    ssl_certfile: Path | None = Field(
+        default=None, description="this client's certificate, for TLS client authentication"
+    )
+    ssl_keyfile: Path | None = Field(default=None, description="the private key of ssl_certfile")
+    ssl_key_password: SecretStr | None = None
     topics_file: Path = INFRA_DIR / "topics.toml"
     client_id: str = "wbx"
     fetch_max_wait_ms: int = Field(
@@ -100,6 +109,40 @@ class KafkaSettings(BaseSettings):
         """The bootstrap string clients should use."""
         return self.bootstrap or f"{self.embedded_host}:{self.embedded_port}"
 
+    @model_validator(mode="after")
+    def _security_is_complete(self) -> Self:
+        sasl = self.security_protocol.startswith("SASL_")
+        if sasl and not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs WBX_KAFKA_SASL_MECHANISM, "
+                "WBX_KAFKA_SASL_USERNAME and WBX_KAFKA_SASL_PASSWORD"
+            )
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("WBX_KAFKA_SSL_CERTFILE and WBX_KAFKA_SSL_KEYFILE go together")
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether the connection to the brokers is encrypted."""
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context of every WBX client (None without TLS): the CA to trust, and
+        this client's certificate when the cluster authenticates clients by certificate."""
+        if not self.uses_tls:
+            return None
+        context = ssl.create_default_context(
+            cafile=str(self.ssl_cafile) if self.ssl_cafile else None
+        )
+        if self.ssl_certfile is not None and self.ssl_keyfile is not None:
+            password = self.ssl_key_password
+            context.load_cert_chain(
+                str(self.ssl_certfile),
+                str(self.ssl_keyfile),
+                password.get_secret_value() if password is not None else None,
+            )
+        return context
+
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments every aiokafka client needs to reach the cluster securely."""
         options: dict[str, Any] = {
@@ -107,6 +150,9 @@ class KafkaSettings(BaseSettings):
             "client_id": self.client_id,
             "security_protocol": self.security_protocol,
         }
+        context = self.ssl_context()
+        if context is not None:
+            options["ssl_context"] = context
         if self.sasl_mechanism:
             options["sasl_mechanism"] = self.sasl_mechanism
             options["sasl_plain_username"] = self.sasl_username

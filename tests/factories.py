@@ -7,9 +7,15 @@ import json
 import tomllib
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import NameOID
+from pydantic import SecretStr
 
 from schemas.compose import compose_envelope
 from schemas.derived import (
@@ -23,7 +29,7 @@ from schemas.derived import (
 from schemas.disclosure import PerturbationTable, PTableFile, load_ptable
 from schemas.keys import KeyEntry, new_key_pair
 from schemas.payloads import PAYLOAD_TYPES, payload_model
-from schemas.settings import INFRA_DIR
+from schemas.settings import INFRA_DIR, KafkaSettings
 from schemas.signing import sign_wire
 from schemas.tables import Coordinates, FineCell
 from schemas.vocab import Accuracy, Handling, ImpactLevel, Purpose, Reliability
@@ -376,3 +382,44 @@ outcomes = [{ noise = 0, probability = 1.0 }]
 """No protection at all: for tests that prove counting (published values with noise cannot)."""
 EXACT = PerturbationTable(PTableFile.model_validate(tomllib.loads(EXACT_PTABLE)))
 """The perturbation table the platform ships (`infra/ptable.toml`)."""
+
+
+def self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate (it is its own CA) and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def scram_over_tls(tmp_path: Path) -> KafkaSettings:
+    """Kafka settings for SCRAM-SHA-512 over TLS (user wbx-worker, password s3cret-pass)."""
+    ca, _ = self_signed(tmp_path, "wbx-test-ca")
+    return KafkaSettings(
+        bootstrap="kafka:9093",
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_username="wbx-worker",
+        sasl_password=SecretStr("s3cret-pass"),
+        ssl_cafile=ca,
+    )

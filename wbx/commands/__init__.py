@@ -23,6 +23,7 @@ _MODULES = (
     "up",
     "bench",
     "stats",
+    "config",
 )
 
 
