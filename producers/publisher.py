@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import BrokerResponseError, KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Gauge
 
@@ -31,6 +31,7 @@ from producers.outbox import Outbox, OutboxFullError
 from producers.settings import PublisherSettings
 from schemas.compose import envelope_from_object
 from schemas.envelope import CONTENT_TYPE, Envelope, EnvelopeBody
+from schemas.errors import BrokerRefusedError
 from schemas.keys import key_id, load_private_key
 from schemas.settings import KafkaSettings
 from schemas.signing import sign_wire
@@ -116,6 +117,8 @@ class Forwarder:
         # Callers of `queue` waiting for the next shared transaction. Bound: one entry per
         # request in flight (each caller awaits its entry).
         self._pending: list[tuple[list[_Row], asyncio.Future[list[bool]]]] = []
+        self.refused: BrokerRefusedError | None = None
+        """Set when the broker refuses the producer; cleared once a batch goes through."""
         self._committer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
@@ -220,7 +223,8 @@ class Forwarder:
         self._wake.set()
 
     async def flush(self, timeout: float | None = None) -> bool:
-        """Wait until the outbox is empty; False if `timeout` passed first."""
+        """Wait until the outbox is empty; False if `timeout` passed first. Raises
+        `BrokerRefusedError` when the broker refuses the producer (a setting must change)."""
         if self.outbox.backlog() == 0:
             return True
         self._wake.set()
@@ -232,6 +236,8 @@ class Forwarder:
 
     async def _wait_empty(self) -> None:
         while self.outbox.backlog() > 0:
+            if self.refused is not None:
+                raise self.refused
             self._drained.clear()
             await self._drained.wait()
 
@@ -243,6 +249,14 @@ class Forwarder:
             while True:
                 try:
                     sent = await self._drain_batch()
+                except BrokerRefusedError as exc:
+                    # Retrying cannot help until a setting changes: say so, slowly.
+                    self.refused = exc
+                    self.connected = False
+                    logger.error("%s", exc)
+                    self._drained.set()  # wake flush(), which raises it
+                    await asyncio.sleep(self.settings.retry_max)
+                    continue
                 except (KafkaError, OSError) as exc:
                     self.connected = False
                     logger.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
@@ -251,6 +265,7 @@ class Forwarder:
                     delay = min(delay * 2, self.settings.retry_max)
                     continue
                 delay = self.settings.retry_initial
+                self.refused = None
                 if sent == 0:
                     self._drained.set()
                     break
@@ -281,7 +296,17 @@ class Forwarder:
                 **self.kafka.client_options(),
             )
             try:
-                await producer.start()
+                try:
+                    await producer.start()
+                except BrokerResponseError as exc:  # reachable, and it said no
+                    if not self.kafka.use_idempotence:
+                        raise
+                    raise BrokerRefusedError(
+                        f"the broker at {self.kafka.bootstrap_servers} refused an idempotent "
+                        f"producer ({type(exc).__name__} to InitProducerId): it does not "
+                        "support them. Set WBX_KAFKA_IDEMPOTENCE=false (the embedded broker "
+                        "needs it off) or enable idempotence on the cluster"
+                    ) from exc
                 # Ask for all topics (which never auto-creates) before the first send: a broker
                 # that auto-creates topics on metadata requests would otherwise make the ingest
                 # topic with its default partition count if we beat `wbx topics apply` to it.

@@ -36,6 +36,10 @@ class ConfigurationError(WbxError):
     """A setting or configuration file has a value WBX cannot work with."""
 
 
+class BrokerRefusedError(ConfigurationError):
+    """The broker is reachable but refuses something WBX asks of it (a setting must change)."""
+
+
 def validation_items(
     errors: Iterable[Mapping[str, Any]],
     prefix: tuple[str | int, ...] = (),

@@ -18,6 +18,7 @@ from gateway.api.main import create_app
 from gateway.auth import Role
 from gateway.service import GatewayService
 from schemas.disclosure import KEY_SPACE
+from schemas.errors import BrokerRefusedError
 from tests.factories import PTABLE, agency_key, envelope, fine_cell, make_alert, signed
 from tests.gateway.conftest import RecordingService
 
@@ -187,11 +188,19 @@ async def test_the_asyncapi_description_is_served_with_this_deployments_alert_to
     assert {"wbx.ingest.v1", "wbx.alerts.pcc-plav.v1", "wbx.alerts.pcc-trebinje.v1"} <= addresses
 
 
+async def test_readiness_says_when_the_broker_refuses_the_gateways_producer(client, service):
+    service.forwarder.refused = BrokerRefusedError("set WBX_KAFKA_IDEMPOTENCE=false")
+    ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["producer"] == "refused: set WBX_KAFKA_IDEMPOTENCE=false"
+
+
 async def test_health_readiness_metrics_and_the_front_door(client):
     assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
     ready = await client.get("/readyz")
     assert ready.status_code == 503  # no broker at 127.0.0.1:1
     assert ready.json()["checks"]["broker"].startswith("unreachable")
+    assert ready.json()["checks"]["producer"] == "ok"
     assert "wbx_http_requests_total" in (await client.get("/metrics")).text
     home = await client.get("/")
     assert (home.status_code, home.headers["location"]) == (307, "/sign-in")

@@ -30,6 +30,8 @@ async def read_ready(service: ServiceDep) -> Response:
         checks["broker"] = f"unreachable: {type(exc).__name__}"
         checks["topics"] = "unknown"
     checks["views"] = "ok" if service.feeds.loaded.is_set() else "loading"
+    refused = service.forwarder.refused
+    checks["producer"] = "ok" if refused is None else f"refused: {refused}"
     ready = all(v == "ok" for v in checks.values())
     body = Health(status="ready" if ready else "not ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
