@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from consumers import metrics
 from consumers.app import Topics
+from consumers.probes import Check
 from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.quarantine import Position, quarantine_key, quarantine_record
@@ -87,8 +88,9 @@ def install_agents(
     flush_interval: float,
     clock: Callable[[], datetime],
     hops: Hops = Hops.BOTH,
-) -> None:
-    """Register the agents and timers of the hops this worker runs on `app`."""
+) -> dict[str, Check]:
+    """Register the agents and timers of the hops this worker runs on `app`; returns the
+    readiness checks of those hops (for `/readyz`)."""
     guard = ReplayGuard(seen, replay_horizon)
 
     async def emit(
@@ -289,3 +291,11 @@ def install_agents(
             if highwater is not None:
                 lag = highwater - (read + 1 if read is not None else 0)
                 metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, lag))
+
+    checks: dict[str, Check] = {}
+    if hops is not Hops.AGGREGATE:
+        checks["key_registry"] = lambda: "ok" if keys.loaded.is_set() else "loading"
+    if hops is not Hops.VERIFY:
+        # A standby hop 2 is ready; the one that took over is not while it rebuilds.
+        checks["regional_state"] = lambda: "rebuilding" if rebuild_lock.locked() else "ok"
+    return checks

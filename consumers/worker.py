@@ -6,12 +6,12 @@ import logging
 from datetime import UTC, datetime
 
 import faust
-from prometheus_client import start_http_server
 
 from consumers import metrics
 from consumers.aggregate import StatsState
 from consumers.app import create_app, declare_topics
 from consumers.pipeline import install_agents
+from consumers.probes import Check, serve
 from consumers.protect import load_policy
 from consumers.pseudonyms import Pseudonymiser
 from consumers.route import Router
@@ -36,8 +36,9 @@ def build_worker_app(
     kafka: KafkaSettings | None = None,
     worker: WorkerSettings | None = None,
     contract: ContractSettings | None = None,
-) -> faust.App:
-    """The configured faust App with every agent installed (fails early on bad configuration)."""
+) -> tuple[faust.App, dict[str, Check]]:
+    """The configured faust App with every agent installed (fails early on bad
+    configuration), and the readiness checks of its hops."""
     kafka = kafka or KafkaSettings()
     worker = worker or WorkerSettings()
     contract = contract or ContractSettings()
@@ -66,7 +67,7 @@ def build_worker_app(
     keys = RegistryLog.from_settings(
         contract, lambda outcome: metrics.KEY_CHANGES.labels(outcome.value).inc()
     )
-    install_agents(
+    checks = install_agents(
         app,
         topics,
         kafka,
@@ -86,7 +87,7 @@ def build_worker_app(
         clock=_now,
         hops=worker.hops,
     )
-    return app
+    return app, checks
 
 
 def run_worker(
@@ -96,8 +97,8 @@ def run_worker(
 ) -> None:
     """Run the stream worker until it is stopped (SIGINT/SIGTERM)."""
     worker = worker or WorkerSettings()
-    app = build_worker_app(kafka, worker, contract)
+    app, checks = build_worker_app(kafka, worker, contract)
     if worker.metrics_port:
-        start_http_server(worker.metrics_port, addr="127.0.0.1")
-        logger.info("metrics on http://127.0.0.1:%d/metrics", worker.metrics_port)
+        serve(worker.metrics_port, checks)
+        logger.info("metrics, /healthz and /readyz on http://127.0.0.1:%d", worker.metrics_port)
     faust.Worker(app, loglevel=worker.log_level, override_logging=False).execute_from_commandline()
