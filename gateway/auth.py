@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from schemas.errors import WbxError
 from schemas.keys import load_private_key, write_private_key
+
+if TYPE_CHECKING:
+    from gateway.oidc import OidcVerifier
 
 
 class TokenError(WbxError):
@@ -45,6 +48,37 @@ class Principal:
     expires_at: datetime | None = None
 
 
+def decode_token(
+    token: str, key: Any, algorithms: list[str], audience: str, issuer: str
+) -> dict[str, Any]:
+    """A token's claims once its signature, audience, issuer and times hold; TokenError
+    (saying which) otherwise. The one token check of the gateway and its OIDC issuer."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenError("the token has expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise TokenError(f"the token is not valid: {exc}") from None
+    return claims
+
+
+def _claimed_issuer(token: str) -> str | None:
+    """The `iss` a token claims before any check: which authority must check it."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
+    issuer = claims.get("iss")
+    return issuer if isinstance(issuer, str) else None
+
+
 class TokenAuthority:
     """Issues and checks tokens with one platform Ed25519 key."""
 
@@ -53,6 +87,8 @@ class TokenAuthority:
         self.public: Ed25519PublicKey = private_key.public_key()
         self.issuer = issuer
         self.audience = audience
+        self.oidc: OidcVerifier | None = None
+        """An agency's identity provider whose access tokens are trusted too (if set)."""
 
     @classmethod
     def from_file(cls, path: Path, issuer: str, audience: str) -> TokenAuthority:
@@ -93,20 +129,11 @@ class TokenAuthority:
         return jwt.encode(claims, self._private, algorithm="EdDSA")
 
     def check(self, token: str) -> Principal:
-        """The principal of a valid token; TokenError says why a token is refused."""
-        try:
-            claims = jwt.decode(
-                token,
-                self.public,
-                algorithms=["EdDSA"],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-            )
-        except jwt.ExpiredSignatureError:
-            raise TokenError("the token has expired") from None
-        except jwt.InvalidTokenError as exc:
-            raise TokenError(f"the token is not valid: {exc}") from None
+        """The principal of a valid token (ours, or the configured identity provider's);
+        TokenError says why a token is refused."""
+        if self.oidc is not None and _claimed_issuer(token) == self.oidc.issuer:
+            return self.oidc.check(token)
+        claims = decode_token(token, self.public, ["EdDSA"], self.audience, self.issuer)
         try:
             role = Role(str(claims.get("role")))
         except ValueError:

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from gateway import metrics
 from gateway.auth import Principal, TokenAuthority
 from gateway.feeds import Feeds
+from gateway.oidc import oidc_verifier
 from gateway.settings import GatewaySettings
 from gateway.views import AlertState, PccAlerts, StatsView, escalation_for
 from gateway.web.sessions import Sessions, SignInCodes
@@ -74,6 +75,8 @@ class GatewayService:
         self.authority = TokenAuthority.from_file(
             self.settings.token_key_file, self.settings.issuer, self.settings.audience
         )
+        if self.settings.oidc_issuer:
+            self.authority.oidc = oidc_verifier(self.settings)
         # The key registry: the seed file, kept in step with wbx.keys.v1 by the feed below.
         self.keys = RegistryLog.from_settings(
             contract, lambda outcome: metrics.KEY_CHANGES.labels(outcome.value).inc()

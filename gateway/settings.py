@@ -24,6 +24,30 @@ class GatewaySettings(BaseSettings):
     )
     issuer: str = "urn:wbx:gateway"
     audience: str = "urn:wbx"
+    oidc_issuer: str | None = Field(
+        default=None, description="an OpenID Connect issuer whose access tokens are trusted too"
+    )
+    oidc_audience: str = Field(default="wbx", description="the audience its tokens must name")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="its JWKS; unset = from its OpenID configuration document"
+    )
+    oidc_role_claim: str = Field(
+        default="wbx_role",
+        description="claim (dotted path) naming the role, e.g. realm_access.roles",
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='IdP role -> WBX role as JSON, e.g. {"wbx-analysts": "analyst"}; '
+        "empty = the WBX role names",
+    )
+    oidc_agency_claim: str = "wbx_agency"
+    oidc_pcc_claim: str = "wbx_pcc"
+    oidc_analyst_claim: str = "preferred_username"
+    oidc_jwks_cooldown: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds between refetches of the JWKS for unknown key ids (rotation)",
+    )
     token_default_ttl: timedelta = timedelta(hours=12)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     max_events_per_request: int = Field(default=500, gt=0)
