@@ -636,12 +636,18 @@ async def _post_all(gateway: _Gateway, bodies: list[bytes], concurrency: int) ->
         return time.perf_counter() - started
 
 
-def _ingest(plan: Plan, tmp: Path) -> Ingest:
-    """The gateway alone on a fresh broker: single and batch `POST /v1/events`."""
+@contextmanager
+def _fresh_broker(tmp: Path) -> Iterator[tuple[EmbeddedBroker, _Signer]]:
+    """A fresh embedded broker with the topic plan applied, and the bench's signer."""
     with EmbeddedBroker() as broker:
         settings = KafkaSettings(bootstrap=broker.bootstrap, idempotence=False)
         asyncio.run(apply_topics(settings, load_topic_plan(settings.topics_file, PCCS)))
-        signer = _Signer(tmp)
+        yield broker, _Signer(tmp)
+
+
+def _ingest(plan: Plan, tmp: Path) -> Ingest:
+    """The gateway alone on a fresh broker: single and batch `POST /v1/events`."""
+    with _fresh_broker(tmp) as (broker, signer):
         when = datetime.now(UTC) - timedelta(minutes=1)
         singles = [signer.apprehension(i, when)[1] for i in range(plan.ingest_single)]
         size = plan.ingest_batch_size
@@ -794,10 +800,7 @@ def _scrape(url: str) -> dict[str, float]:
 
 def _takeover(plan: Plan, tmp: Path) -> Takeover:
     """A fresh hop-2 worker after `plan.history` shared records: time to work again."""
-    with EmbeddedBroker() as broker:
-        settings = KafkaSettings(bootstrap=broker.bootstrap, idempotence=False)
-        asyncio.run(apply_topics(settings, load_topic_plan(settings.topics_file, PCCS)))
-        signer = _Signer(tmp)
+    with _fresh_broker(tmp) as (broker, signer):
         when = datetime.now(UTC) - timedelta(minutes=5)
         templates, probe_id, probe = _shared_templates(signer, when)
         load_per_s = asyncio.run(_load_shared(broker.bootstrap, templates, plan.history))
@@ -846,10 +849,7 @@ def _broker_run(
 ) -> dict[str, Any]:
     """One fresh broker: load the records, measure what is asked, stop everything."""
     out: dict[str, Any] = {}
-    with EmbeddedBroker() as broker:
-        settings = KafkaSettings(bootstrap=broker.bootstrap, idempotence=False)
-        asyncio.run(apply_topics(settings, load_topic_plan(settings.topics_file, PCCS)))
-        signer = _Signer(tmp)
+    with _fresh_broker(tmp) as (broker, signer):
         when = datetime.now(UTC) - timedelta(minutes=5)
         records = [signer.apprehension(i, when) for i in range(plan.events)]
         asyncio.run(_load(broker.bootstrap, records))
