@@ -55,3 +55,8 @@ STATE_ENTRIES = Gauge(
     "Entries held by each bounded in-memory structure of the worker (docs/processing.md)",
     ["structure"],
 )
+ALERTS = Counter(
+    "wbx_route_alerts_total",
+    "Alert revisions sent to a PCC's topic, by PCC, rule and severity",
+    ["pcc", "rule", "severity"],
+)

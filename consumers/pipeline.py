@@ -217,6 +217,7 @@ def install_agents(
         await emit(topics.alerts[alert.pcc], alert.id.encode("ascii"), _json(alert), JSON_HEADERS)
         regional.mark_sent(alert)
         metrics.EVENTS_OUT.labels("route", "alerts").inc()
+        metrics.ALERTS.labels(alert.pcc, alert.rule, alert.severity.value).inc()
 
     async def aggregate_route(stream: Any) -> AsyncIterator[None]:
         async for event in stream.events():
