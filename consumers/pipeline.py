@@ -104,6 +104,16 @@ def install_agents(
 
     async def quarantine(key: bytes | None, record: QuarantineRecord, stage: str) -> None:
         metrics.REJECTED.labels(record.reason).inc()
+        # Rare by nature: one line each, with the event's id and source when they were read.
+        logger.info(
+            "quarantined (%s) at %s:%d@%d: %s",
+            record.reason,
+            record.topic,
+            record.partition,
+            record.offset,
+            record.detail,
+            extra={"event_id": record.event_id, "source": record.source, "stage": stage},
+        )
         await emit(topics.quarantine, quarantine_key(key), _json(record), JSON_HEADERS)
         metrics.EVENTS_OUT.labels(stage, "quarantine").inc()
 
@@ -141,7 +151,15 @@ def install_agents(
                         outcome.envelope, outcome.digest, policy, pseudonymiser, now=now
                     )
                 except Exception as exc:  # a bug must cost one record, not the stream
-                    logger.exception("protecting %s failed", position)
+                    logger.exception(
+                        "protecting %s failed",
+                        position,
+                        extra={
+                            "event_id": outcome.envelope.id,
+                            "source": outcome.envelope.source,
+                            "stage": "protect",
+                        },
+                    )
                     detail = f"{type(exc).__name__} in the Protect stage: {exc}"
                     record = quarantine_record(
                         outcome.raw, position, UNPROCESSABLE, detail, received_at, key=message.key
@@ -168,7 +186,11 @@ def install_agents(
         await emit(topics.verified, key, accepted.raw, CE_HEADERS)
         metrics.EVENTS_OUT.labels("verify", "verified").inc()
         if protected is None:
-            logger.info("event %s past its retention deadline: not shared", envelope.id)
+            logger.info(
+                "event %s past its retention deadline: not shared",
+                envelope.id,
+                extra={"event_id": envelope.id, "source": envelope.source, "stage": "protect"},
+            )
             return
         await emit(topics.shared, key, _json(protected.shared), JSON_HEADERS)
         metrics.EVENTS_OUT.labels("protect", "shared").inc()

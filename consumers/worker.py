@@ -97,6 +97,8 @@ def run_worker(
 ) -> None:
     """Run the stream worker until it is stopped (SIGINT/SIGTERM)."""
     worker = worker or WorkerSettings()
+    # The worker's own level (faust leaves the root logger's handlers, ours, alone).
+    logging.getLogger().setLevel(worker.log_level.upper())
     app, checks = build_worker_app(kafka, worker, contract)
     if worker.metrics_port:
         serve(worker.metrics_port, checks)

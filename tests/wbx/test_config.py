@@ -14,7 +14,7 @@ def test_every_component_is_shown_with_its_secrets_masked(monkeypatch: pytest.Mo
     monkeypatch.setenv("WBX_WORKER_STATE_HORIZON", "P40D")
     done = CliRunner().invoke(cli, ["config", "show"])
     assert done.exit_code == 0, done.output
-    for header in ("[contract]", "[kafka]", "[worker]", "[gateway]", "[publisher]"):
+    for header in ("[contract]", "[kafka]", "[worker]", "[gateway]", "[publisher]", "[log]"):
         assert header in done.output
     assert "kafka-pass-123" not in done.output and "pseudonym-secret" not in done.output
     assert "WBX_KAFKA_SASL_PASSWORD=******** (set)" in done.output
@@ -34,6 +34,6 @@ def test_an_invalid_configuration_is_named_not_shown_half(monkeypatch: pytest.Mo
 def test_an_unknown_component_is_refused_with_the_known_ones():
     done = CliRunner().invoke(cli, ["config", "show", "broker"])
     assert done.exit_code == 2
-    assert "broker: not a component (one of contract, kafka, worker, gateway, publisher)" in (
+    assert "broker: not a component (one of contract, kafka, worker, gateway, publisher, log)" in (
         done.output
     )

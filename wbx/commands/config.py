@@ -16,6 +16,7 @@ def _components() -> dict[str, type[BaseSettings]]:
     from gateway.settings import GatewaySettings
     from producers.settings import PublisherSettings
     from schemas.settings import ContractSettings, KafkaSettings
+    from wbx.logs import LogSettings
 
     return {
         "contract": ContractSettings,
@@ -23,6 +24,7 @@ def _components() -> dict[str, type[BaseSettings]]:
         "worker": WorkerSettings,
         "gateway": GatewaySettings,
         "publisher": PublisherSettings,
+        "log": LogSettings,
     }
 
 
@@ -64,7 +66,7 @@ def command() -> None:
 @click.argument("components", nargs=-1)
 def show(components: tuple[str, ...]) -> None:
     """Print each component's effective settings (all of them by default); secrets are
-    masked. COMPONENTS: contract, kafka, worker, gateway, publisher."""
+    masked. COMPONENTS: contract, kafka, worker, gateway, publisher, log."""
     known = _components()
     unknown = [c for c in components if c not in known]
     if unknown:
