@@ -38,10 +38,11 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 .PHONY: chromium
-chromium: ## Install Debian's Chromium for the browser tests, when it is missing (apt-get)
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser tests (apt-get)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+chromium: ## Install Debian's Chromium (browser tests) and promtool (metrics lint) when missing
+	@command -v chromium >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium and prometheus (promtool) for the tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium prometheus; }
 
 .PHONY: vendor
 vendor: ## Refresh the vendored front-end files (chart.js, axe-core, the border map) with npm
