@@ -8,15 +8,12 @@ is ready once the key registry is loaded, hop 2 while it is not rebuilding its s
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import make_wsgi_app
-
-logger = logging.getLogger(__name__)
 
 Check = Callable[[], str]
 """A readiness check: "ok", or why not."""

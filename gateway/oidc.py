@@ -11,7 +11,6 @@ sign in with one-time codes.
 from __future__ import annotations
 
 import json
-import logging
 import urllib.request
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,8 +20,6 @@ import jwt
 
 from gateway.auth import Principal, Role, TokenError, decode_token
 from gateway.settings import GatewaySettings
-
-logger = logging.getLogger(__name__)
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
 """Asymmetric algorithms only: a shared-secret token could be forged by anyone holding it."""

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,7 +40,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from prometheus_client.parser import text_string_to_metric_families
 
 from consumers.protect import load_policy, protect
 from consumers.pseudonyms import Pseudonymiser
@@ -59,10 +57,13 @@ from schemas.topics import INGEST, SHARED, STATS_FINE, alerts_topic, load_topic_
 from schemas.verification import Verifier
 from wbx.broker import EmbeddedBroker, free_port
 from wbx.topics import apply_topics
+from wbx.up import StartupError, metric_samples, wait_http
 
 logger = logging.getLogger(__name__)
 SECTIONS = ["BA-ME", "MK-RS", "HU-RS", "AL-ME", "BA-HR", "GR-MK"]
 PCCS = ["pcc-plav", "pcc-trebinje"]
+BENCH_SECRET = "benchmark-secret-0123456789"  # noqa: S105 - a throwaway broker's
+"""The pseudonym secret of the benchmark's workers and of the shared records it writes."""
 PROBE_PCC = "pcc-plav"  # deaths at AL-ME alert PCC Plav (infra/reference.toml)
 
 
@@ -567,6 +568,12 @@ class _Gateway:
                     arrived.setdefault(event.get("event_id", ""), now)
 
 
+def _alive(proc: subprocess.Popen[bytes], what: str) -> None:
+    """Raise when `proc` has exited (what `wait_http` asks while it waits)."""
+    if proc.poll() is not None:
+        raise StartupError(f"{what} exited with {proc.returncode} before it was ready")
+
+
 @contextmanager
 def _gateway(env: dict[str, str], tmp: Path) -> Iterator[_Gateway]:
     """Start a gateway process and wait until it is ready; stop it on exit."""
@@ -590,7 +597,7 @@ def _gateway(env: dict[str, str], tmp: Path) -> Iterator[_Gateway]:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_ready(f"{base}/readyz", proc, 60)
+            wait_http(f"{base}/readyz", 60, lambda: _alive(proc, "the gateway"), tmp)
             yield _Gateway(base, authority)
         finally:
             proc.terminate()
@@ -598,21 +605,6 @@ def _gateway(env: dict[str, str], tmp: Path) -> Iterator[_Gateway]:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the gateway exited with {proc.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} was not ready within {timeout:.0f} s")
 
 
 async def _post_all(gateway: _Gateway, bodies: list[bytes], concurrency: int) -> float:
@@ -697,7 +689,7 @@ def _shared_templates(signer: _Signer, when: datetime) -> tuple[list[str], str, 
     AL-ME (alerts PCC Plav), as JSON with the event id to replace per record."""
     settings = WorkerSettings()
     policy = load_policy(settings.policy_file)
-    pseudonymiser = Pseudonymiser(b"benchmark-secret-0123456789", "bench")
+    pseudonymiser = Pseudonymiser(BENCH_SECRET.encode(), "bench")
 
     def shared(key_value: tuple[bytes, bytes]) -> str:
         envelope = Envelope.model_validate_json(key_value[1])
@@ -787,14 +779,12 @@ async def _await_alert(bootstrap: str, event_id: str, deadline_s: float) -> floa
 
 def _scrape(url: str) -> dict[str, float]:
     """A worker's `wbx_state_entries` and `wbx_regional_rebuild_seconds` samples."""
-    text = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310 - our own port
     found: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == "wbx_state_entries":
-                found[sample.labels["structure"]] = sample.value
-            elif sample.name == "wbx_regional_rebuild_seconds":
-                found["rebuild_seconds"] = sample.value
+    for sample in metric_samples(url, timeout=5) or []:
+        if sample.name == "wbx_state_entries":
+            found[sample.labels["structure"]] = sample.value
+        elif sample.name == "wbx_regional_rebuild_seconds":
+            found["rebuild_seconds"] = sample.value
     return found
 
 
@@ -839,7 +829,7 @@ def _worker_env(bootstrap: str, signer: _Signer) -> dict[str, str]:
         "WBX_KEY_REGISTRY": str(signer.registry),
         "WBX_WORKER_METRICS_PORT": "0",
         "WBX_WORKER_REBALANCE_TIMEOUT": "1",
-        "WBX_WORKER_PSEUDONYM_SECRET": "benchmark-secret-0123456789",
+        "WBX_WORKER_PSEUDONYM_SECRET": BENCH_SECRET,
         "WBX_WORKER_LOG_LEVEL": "warning",
     }
 

@@ -18,10 +18,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from schemas.errors import WbxError
 from schemas.settings import KafkaSettings
@@ -110,11 +112,11 @@ def require_free(host: str, port: int, what: str, setting: str) -> None:
         )
 
 
-def wait_http(url: str, timeout: float, platform: Platform) -> None:
-    """Wait until `url` answers 200, failing early if a child died."""
+def wait_http(url: str, timeout: float, alive: Callable[[], None], logs: Path) -> None:
+    """Wait until `url` answers 200; `alive` raises as soon as the process behind it died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        platform.check_children()
+        alive()
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
                 if response.status == 200:
@@ -122,9 +124,7 @@ def wait_http(url: str, timeout: float, platform: Platform) -> None:
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.3)
-    raise StartupError(
-        f"{url} was not ready within {timeout:.0f}s; see the logs in {platform.var / 'logs'}"
-    )
+    raise StartupError(f"{url} was not ready within {timeout:.0f}s; see the logs in {logs}")
 
 
 @dataclass
@@ -137,30 +137,31 @@ class Status:
     lag: float = 0.0
 
 
-def read_status(metrics_url: str) -> Status | None:
-    """Scrape the worker's Prometheus endpoint; None if it does not answer."""
+def metric_samples(metrics_url: str, timeout: float = 1) -> list[Sample] | None:
+    """Every sample a Prometheus endpoint exposes now; None if it does not answer."""
     try:
-        with urllib.request.urlopen(metrics_url, timeout=1) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(metrics_url, timeout=timeout) as response:  # noqa: S310
             text = response.read().decode()
     except (urllib.error.URLError, OSError):
         return None
+    return [sample for f in text_string_to_metric_families(text) for sample in f.samples]
+
+
+def read_status(metrics_url: str) -> Status | None:
+    """Scrape the worker's Prometheus endpoint; None if it does not answer."""
+    samples = metric_samples(metrics_url)
+    if samples is None:
+        return None
     status = Status()
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if (
-                sample.name == "wbx_stage_events_in_total"
-                and sample.labels.get("stage") == "verify"
-            ):
-                status.events_in += sample.value
-            elif sample.name == "wbx_verify_rejected_total":
-                status.quarantined += sample.value
-            elif (
-                sample.name == "wbx_stage_events_out_total"
-                and sample.labels.get("stage") == "route"
-            ):
-                status.alerts += sample.value
-            elif sample.name == "wbx_consumer_lag":
-                status.lag += sample.value
+    for sample in samples:
+        if sample.name == "wbx_stage_events_in_total" and sample.labels.get("stage") == "verify":
+            status.events_in += sample.value
+        elif sample.name == "wbx_verify_rejected_total":
+            status.quarantined += sample.value
+        elif sample.name == "wbx_stage_events_out_total" and sample.labels.get("stage") == "route":
+            status.alerts += sample.value
+        elif sample.name == "wbx_consumer_lag":
+            status.lag += sample.value
     return status
 
 

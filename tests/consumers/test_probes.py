@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from consumers import metrics
 from consumers.probes import serve
 from wbx.broker import free_port
 
@@ -41,5 +42,6 @@ def test_readiness_follows_the_checks_and_health_does_not(probes):
 
 def test_every_other_path_is_the_prometheus_exposition(probes):
     base, _ = probes
+    assert metrics.EVENTS_IN  # the worker's metrics are registered, as in the worker
     status, body = _get(f"{base}/metrics")
     assert status == 200 and "wbx_stage_events_in_total" in body

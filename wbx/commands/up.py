@@ -121,7 +121,12 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
              "WBX_WORKER_METRICS_PORT": str(metrics_ports[1])},
         )  # fmt: skip
         platform.spawn("gateway", ["gateway"], env)
-        wait_http(f"http://{gateway.host}:{gateway.port}/readyz", 120, platform)
+        wait_http(
+            f"http://{gateway.host}:{gateway.port}/readyz",
+            120,
+            platform.check_children,
+            platform.var / "logs",
+        )
         if demo:
             sim_args = [
                 "simulate",
