@@ -44,6 +44,11 @@ chromium: ## Install Debian's Chromium (browser tests) and promtool (metrics lin
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			chromium prometheus; }
 
+.PHONY: render
+render: install ## Render the deployments' topics and ACLs from infra/topics.toml
+	$(BIN)/wbx topics render --format strimzi --output infra/deploy/kubernetes/wbx-kafka.yaml
+	$(BIN)/wbx topics render --format kafka-cli --output infra/deploy/compose/kafka-setup.sh
+
 .PHONY: vendor
 vendor: ## Refresh the vendored front-end files (chart.js, axe-core, the border map) with npm
 	cd web && npm ci --no-audit --no-fund && node vendor.mjs

@@ -83,6 +83,11 @@ class WorkerSettings(BaseSettings):
         "added latency at most); a request a record costs a third of hop 1's throughput",
     )
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Interface of the metrics and probe server; 0.0.0.0 in a container, so "
+        "Prometheus and the orchestrator's probes reach it",
+    )
     log_level: str = "info"
 
     @property

@@ -101,6 +101,7 @@ def run_worker(
     logging.getLogger().setLevel(worker.log_level.upper())
     app, checks = build_worker_app(kafka, worker, contract)
     if worker.metrics_port:
-        serve(worker.metrics_port, checks)
-        logger.info("metrics, /healthz and /readyz on http://127.0.0.1:%d", worker.metrics_port)
+        serve(worker.metrics_port, checks, worker.metrics_host)
+        address = f"{worker.metrics_host}:{worker.metrics_port}"
+        logger.info("metrics, /healthz and /readyz on http://%s", address)
     faust.Worker(app, loglevel=worker.log_level, override_logging=False).execute_from_commandline()

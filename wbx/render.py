@@ -42,7 +42,7 @@ class Acl:
     resource: str  # topic, group or cluster
     name: str
     pattern: str  # literal or prefix
-    operation: str  # Read, Write, Describe, IdempotentWrite
+    operation: str  # Read, Write, Describe, Create, IdempotentWrite
 
 
 def principal_names(
@@ -71,6 +71,10 @@ def acls(specs: Iterable[TopicSpec], agencies: Sequence[str], pccs: Sequence[str
                 for principal in principal_names(role, spec.name, agencies, pccs):
                     rules.add(Acl(principal, "topic", spec.name, "literal", verb))
                     rules.add(Acl(principal, "topic", spec.name, "literal", "Describe"))
+                    if verb == "Write" and spec.name.endswith("-changelog"):
+                        # faust declares its tables' changelogs at start; with Create on the
+                        # topic, Kafka answers "already exists" instead of refusing.
+                        rules.add(Acl(principal, "topic", spec.name, "literal", "Create"))
                     if verb == "Write":
                         # Idempotent producers need it on clusters older than Kafka 3.0.
                         rules.add(Acl(principal, "cluster", "kafka-cluster", "literal",

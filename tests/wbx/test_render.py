@@ -122,3 +122,10 @@ def test_the_command_renders_each_format_and_refuses_an_unknown_one(tmp_path: Pa
     assert table.exit_code == 0 and "wbx-admin\tWrite\ttopic\tliteral\twbx.keys.v1" in table.output
     bad = runner.invoke(cli, ["topics", "render", "--format", "helm"])
     assert bad.exit_code == 2 and "'helm' is not one of" in bad.output
+
+
+def test_create_is_granted_only_to_the_worker_on_its_changelogs():
+    rules = acls(SPECS, AGENCIES, PCCS)
+    creates = {(r.principal, r.name) for r in rules if r.operation == "Create"}
+    changelogs = {s.name for s in SPECS if s.name.endswith("-changelog")}
+    assert changelogs and creates == {("wbx-worker", name) for name in changelogs}

@@ -24,6 +24,7 @@ _MODULES = (
     "bench",
     "stats",
     "config",
+    "deploy",
 )
 
 
