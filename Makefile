@@ -37,12 +37,13 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-.PHONY: chromium
-chromium: ## Install Debian's Chromium (browser tests) and promtool (metrics lint) when missing
-	@command -v chromium >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium and prometheus (promtool) for the tests (apt-get)"; \
+.PHONY: test-tools
+test-tools: ## Install Debian's Chromium (browser tests), promtool (metrics lint) and kcat when missing
+	@command -v chromium >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
+		&& command -v kcat >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium, prometheus (promtool) and kcat for the tests (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			chromium prometheus; }
+			chromium prometheus kcat; }
 
 .PHONY: render
 render: install ## Render the deployments' topics and ACLs from infra/topics.toml
@@ -61,7 +62,7 @@ messages: install ## Extract the pages' strings into messages.pot and add new on
 		-i gateway/web/locales/messages.pot -o gateway/web/locales/$$locale/messages.po -l $$locale; done
 
 .PHONY: test
-test: lint chromium ## Set up and run the whole test suite (lint first)
+test: lint test-tools ## Set up and run the whole test suite (lint first)
 	$(BIN)/pytest
 
 .PHONY: clean

@@ -142,12 +142,16 @@ class EmbeddedBroker:
     """A Tansu broker process on one host:port, in its own process group.
 
     `host` is both the listen and the advertised address, so it must be one clients can
-    reach (127.0.0.1 by default).
+    reach (127.0.0.1 by default). `advertise` ("host:port") tells clients to come back
+    through another address instead, such as a relay in front of the broker.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int | None = None, advertise: str | None = None
+    ) -> None:
         self.host = host
         self.port = port if port is not None else free_port(host)
+        self.advertise = advertise or f"{host}:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -180,7 +184,8 @@ class EmbeddedBroker:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
         command = [str(broker_binary()), "broker", "--listener-url", url]
-        command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+        advertised = f"tcp://{self.advertise}"
+        command += ["--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/"]
         self.process = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
             command,
             stdout=self._log,

@@ -101,9 +101,12 @@ class Stack:
         return record(signed(obj, self.keys[key_of or agency]))
 
 
-def start_stack(tmp: Path, extra_keys: dict[str, KeyEntry] | None = None) -> Stack:
-    """Start a broker, apply the topic plan and write a key registry for every agency."""
-    broker = EmbeddedBroker()
+def start_stack(
+    tmp: Path, extra_keys: dict[str, KeyEntry] | None = None, broker: EmbeddedBroker | None = None
+) -> Stack:
+    """Start a broker (a new one unless given), apply the topic plan and write a key
+    registry for every agency."""
+    broker = broker or EmbeddedBroker()
     broker.start()
     stack = Stack(broker, tmp)
     settings = KafkaSettings(bootstrap=broker.bootstrap)
