@@ -46,6 +46,8 @@ class Principal:
     pcc: str | None = None
     analyst: str | None = None
     expires_at: datetime | None = None
+    name: str | None = None
+    """A person's name to show on the pages (an identity provider's `name` claim)."""
 
 
 def decode_token(

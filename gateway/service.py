@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from gateway import metrics
 from gateway.auth import Principal, TokenAuthority
 from gateway.feeds import Feeds
-from gateway.oidc import oidc_verifier
+from gateway.oidc import OidcWebSignIn, PendingLogins, oidc_verifier, oidc_web_sign_in
 from gateway.settings import GatewaySettings
 from gateway.views import AlertState, PccAlerts, StatsView, escalation_for
 from gateway.web.sessions import Sessions, SignInCodes
@@ -75,8 +75,12 @@ class GatewayService:
         self.authority = TokenAuthority.from_file(
             self.settings.token_key_file, self.settings.issuer, self.settings.audience
         )
+        # The web pages' sign-in at the issuer, when it is configured with a client id.
+        self.oidc_web: OidcWebSignIn | None = None
+        self.oidc_logins = PendingLogins()
         if self.settings.oidc_issuer:
             self.authority.oidc = oidc_verifier(self.settings)
+            self.oidc_web = oidc_web_sign_in(self.settings, self.authority.oidc)
         # The key registry: the seed file, kept in step with wbx.keys.v1 by the feed below.
         self.keys = RegistryLog.from_settings(
             contract, lambda outcome: metrics.KEY_CHANGES.labels(outcome.value).inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from producers.settings import PublisherSettings
@@ -47,6 +47,23 @@ class GatewaySettings(BaseSettings):
         default=30.0,
         ge=0,
         description="seconds between refetches of the JWKS for unknown key ids (rotation)",
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="the web pages' client at the issuer; set = the sign-in page offers the "
+        "issuer's sign-in (authorisation code with PKCE)",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="for a confidential client; unset for a public one"
+    )
+    oidc_scopes: str = Field(default="openid profile", description="scopes the pages ask for")
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="the callback URL registered at the issuer; unset = this gateway's own "
+        "/sign-in/oidc/callback as the browser reached it (set it behind a proxy)",
+    )
+    oidc_provider_name: str = Field(
+        default="", description="the name on the sign-in button; empty = the issuer's host"
     )
     token_default_ttl: timedelta = timedelta(hours=12)
     max_body_bytes: int = Field(default=1_048_576, gt=0)

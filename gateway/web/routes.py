@@ -8,12 +8,14 @@ token of its own (double-submit cookie), so no other site can sign a browser in.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Cookie, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -22,7 +24,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.api.models import AlertOut
 from gateway.api.sse import alert_stream
-from gateway.auth import Role, TokenError
+from gateway.auth import Principal, Role, TokenError
+from gateway.oidc import LOGIN_TTL
 from gateway.service import AlertNotFoundError, GatewayService
 from gateway.views import AlertState
 from gateway.web import dashboard as board
@@ -55,6 +58,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "wbx_session"
 SIGN_IN_COOKIE = "wbx_sign_in"
+OIDC_COOKIE = "wbx_oidc"
 LANG_COOKIE = "wbx_lang"
 ZONE_COOKIE = "wbx_tz"
 CSP = (
@@ -66,6 +70,7 @@ HOME = {Role.PCC_OPERATOR: "/console", Role.ANALYST: "/dashboard"}
 MAX_FORM_BYTES = 16_384
 OPEN_STATUSES = (AlertStatus.OPEN, AlertStatus.ESCALATED)
 
+logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 _templates = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
@@ -158,6 +163,7 @@ def safe_next(role: Role, target: str) -> str:
 
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 SignInCookie = Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)]
+OidcCookie = Annotated[str | None, Cookie(alias=OIDC_COOKIE)]
 
 
 @router.get("/")
@@ -170,16 +176,36 @@ def _sign_in_page(request: Request, status: int = 200, error: str | None = None)
     """The sign-in form with a fresh sign-in CSRF token, set as a cookie and a field."""
     token = secrets.token_urlsafe(32)
     next_page = request.query_params.get("next", "")
-    response = _page(request, "sign_in.html", status, error=error, form_token=token, next=next_page)
-    response.set_cookie(
-        SIGN_IN_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/sign-in",
-    )
+    settings = _service(request).settings
+    oidc = None
+    if _service(request).oidc_web is not None:
+        oidc = settings.oidc_provider_name or urlsplit(settings.oidc_issuer or "").hostname
+    response = _page(request, "sign_in.html", status, error=error, form_token=token,
+                     next=next_page, oidc=oidc)  # fmt: skip
+    _set_cookie(response, request, SIGN_IN_COOKIE, token, path="/sign-in")
     return response
+
+
+def _set_cookie(
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    *,
+    path: str,
+    samesite: Literal["strict", "lax"] = "strict",
+    **extra: Any,
+) -> None:
+    """An HttpOnly cookie, Secure whenever the page came over https."""
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite=samesite,
+        secure=request.url.scheme == "https",
+        path=path,
+        **extra,
+    )
 
 
 @router.get("/sign-in")
@@ -215,19 +241,87 @@ async def create_session(request: Request, form_cookie: SignInCookie = None) -> 
     if principal.role not in HOME or principal.expires_at is None:
         error = t.gettext("This token is not for a PCC operator or an analyst.")
         return _sign_in_page(request, 403, error)
-    session = service.sessions.create(principal, principal.expires_at)
     response = RedirectResponse(safe_next(principal.role, _field(form, "next")), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session.id,
-        expires=principal.expires_at,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
     response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
+    return _begin_session(request, response, principal, principal.expires_at)
+
+
+def _begin_session(
+    request: Request, response: Response, principal: Principal, expires_at: datetime
+) -> Response:
+    """`response` with the cookie of a new session for `principal` (role checked before)."""
+    session = _service(request).sessions.create(principal, expires_at)
+    _set_cookie(response, request, SESSION_COOKIE, session.id, path="/", expires=expires_at)
     return response
+
+
+def _callback_url(request: Request) -> str:
+    """The redirect URI registered at the issuer (this gateway's callback by default)."""
+    configured = _service(request).settings.oidc_redirect_url
+    return configured or str(request.url_for("read_oidc_callback"))
+
+
+@router.get("/sign-in/oidc")
+async def create_oidc_sign_in(request: Request) -> Response:
+    """Send the browser to the identity provider (authorisation code with PKCE)."""
+    service = _service(request)
+    if service.oidc_web is None:
+        return _refused(request, 404, N_("Signing in with an identity provider is not set up."))
+    login = service.oidc_logins.start(request.query_params.get("next", ""), datetime.now(UTC))
+    try:
+        target = await asyncio.to_thread(
+            service.oidc_web.authorization_url, login, _callback_url(request)
+        )
+    except TokenError as exc:
+        logger.warning("OIDC sign-in cannot start: %s", exc)
+        error = N_("The identity provider cannot be reached. Try again, or use a sign-in code.")
+        return _sign_in_page(request, 502, _translator(request).gettext(error))
+    response = RedirectResponse(target, status_code=303)
+    # Binds the sign-in to this browser (no one can finish it in another); Lax, because the
+    # browser comes back from the identity provider's site.
+    _set_cookie(response, request, OIDC_COOKIE, login.state, path="/sign-in/oidc",
+                samesite="lax", max_age=int(LOGIN_TTL.total_seconds()))  # fmt: skip
+    return response
+
+
+@router.get("/sign-in/oidc/callback")
+async def read_oidc_callback(request: Request, state_cookie: OidcCookie = None) -> Response:
+    """Finish the sign-in the identity provider sends the browser back with."""
+    service = _service(request)
+    t = _translator(request)
+    if service.oidc_web is None:
+        return _refused(request, 404, N_("Signing in with an identity provider is not set up."))
+    params = request.query_params
+    if params.get("error"):
+        logger.info("OIDC sign-in refused by the provider: %s", params.get("error"))
+        error = t.gettext("Your identity provider did not sign you in. Please try again.")
+        return _sign_in_page(request, 401, error)
+    state, code = params.get("state", ""), params.get("code", "")
+    login = None
+    if state and state_cookie and secrets.compare_digest(state, state_cookie):
+        login = service.oidc_logins.take(state, datetime.now(UTC))
+    if login is None or not code:
+        error = t.gettext(
+            "This sign-in has expired or was started in another browser. Please try again."
+        )
+        return _sign_in_page(request, 403, error)
+    try:
+        principal = await asyncio.to_thread(
+            service.oidc_web.exchange, code, login, _callback_url(request)
+        )
+    except TokenError as exc:
+        logger.warning("OIDC sign-in refused: %s", exc)
+        error = t.gettext("Your identity provider's answer could not be accepted.")
+        return _sign_in_page(request, 401, error)
+    if principal.role not in HOME or principal.expires_at is None:
+        error = t.gettext("This account is not a PCC operator's or an analyst's.")
+        return _sign_in_page(request, 403, error)
+    # A page, not a redirect: the session cookie is SameSite=Strict, and a redirect that
+    # began on the provider's site would not carry it to the next page.
+    target = safe_next(principal.role, login.next)
+    response = _page(request, "signed_in.html", target=target)
+    response.delete_cookie(OIDC_COOKIE, path="/sign-in/oidc")
+    return _begin_session(request, response, principal, principal.expires_at)
 
 
 @router.post("/sign-out")

@@ -3,83 +3,25 @@ refused from another issuer, audience or key; keys rotate without a restart."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gateway.auth import Role, TokenAuthority, TokenError
 from gateway.oidc import OidcVerifier, oidc_verifier
 from gateway.settings import GatewaySettings
-
-AUDIENCE = "wbx"
-
-
-class _Issuer:
-    """A test identity provider: its JWKS and OpenID configuration on a local port."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, rsa.RSAPrivateKey] = {}
-        self.published: list[str] = []
-        self.server = HTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_port}/realms/wbx"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def add_key(self, kid: str, publish: bool = True) -> None:
-        self.keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        if publish:
-            self.published.append(kid)
-
-    def token(self, kid: str, issuer: str | None = None, **claims: Any) -> str:
-        now = int(time.time())
-        body = {"iss": issuer or self.url, "aud": AUDIENCE, "sub": "user-1", "iat": now,
-                "exp": now + 300, **claims}  # fmt: skip
-        return jwt.encode(body, self.keys[kid], algorithm="RS256", headers={"kid": kid})
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        issuer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.endswith("/.well-known/openid-configuration"):
-                    body: dict[str, Any] = {"issuer": issuer.url,
-                                            "jwks_uri": f"{issuer.url}/certs"}  # fmt: skip
-                else:
-                    body = {"keys": [
-                        {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(
-                            issuer.keys[kid].public_key())), "kid": kid, "use": "sig",
-                         "alg": "RS256"}
-                        for kid in issuer.published
-                    ]}  # fmt: skip
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-        return Handler
+from tests.oidc_provider import AUDIENCE, TestProvider
 
 
 @pytest.fixture
-def idp() -> Iterator[_Issuer]:
-    issuer = _Issuer()
-    issuer.add_key("k1")
-    yield issuer
-    issuer.server.shutdown()
+def idp() -> Iterator[TestProvider]:
+    provider = TestProvider()
+    yield provider
+    provider.stop()
 
 
 @pytest.fixture
-def authority(idp: _Issuer, tmp_path) -> TokenAuthority:
+def authority(idp: TestProvider, tmp_path) -> TokenAuthority:
     settings = GatewaySettings(
         token_key_file=tmp_path / "token.pem",
         oidc_issuer=idp.url,
