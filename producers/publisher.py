@@ -23,7 +23,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import BrokerResponseError, KafkaError
+from aiokafka.errors import (
+    BrokerResponseError,
+    ClusterAuthorizationFailedError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Gauge
 
@@ -257,6 +263,12 @@ class Forwarder:
                     self._drained.set()  # wake flush(), which raises it
                     await asyncio.sleep(self.settings.retry_max)
                     continue
+                except MissingTopicError as exc:  # someone may apply the plan meanwhile
+                    self.connected = False
+                    logger.warning("%s; retrying in %.1fs", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.settings.retry_max)
+                    continue
                 except (KafkaError, OSError) as exc:
                     self.connected = False
                     logger.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
@@ -275,13 +287,19 @@ class Forwarder:
         if not entries:
             return 0
         producer = await self._ensure_producer()
-        futures = [
-            await producer.send(
-                INGEST, value=e.value, key=e.key, headers=HEADERS, timestamp_ms=e.timestamp_ms
-            )
-            for e in entries
-        ]
-        await asyncio.gather(*futures)
+        try:
+            futures = [
+                await producer.send(
+                    INGEST, value=e.value, key=e.key, headers=HEADERS, timestamp_ms=e.timestamp_ms
+                )
+                for e in entries
+            ]
+            await asyncio.gather(*futures)
+        except BrokerResponseError as exc:
+            refused = refusal(exc, self.kafka)
+            if refused is None:
+                raise
+            raise refused from exc
         # Off the event loop: the delete waits for the disk, and a server keeps serving.
         await asyncio.to_thread(self.outbox.remove, [e.seq for e in entries])
         BACKLOG.labels(self.name).set(await asyncio.to_thread(self.outbox.backlog))
@@ -299,20 +317,20 @@ class Forwarder:
                 try:
                     await producer.start()
                 except BrokerResponseError as exc:  # reachable, and it said no
-                    if not self.kafka.use_idempotence:
+                    refused = refusal(exc, self.kafka, starting=True)
+                    if refused is None:
                         raise
-                    raise BrokerRefusedError(
-                        f"the broker at {self.kafka.bootstrap_servers} refused an idempotent "
-                        f"producer ({type(exc).__name__} to InitProducerId): it does not "
-                        "support them. Set WBX_KAFKA_IDEMPOTENCE=false (the embedded broker "
-                        "needs it off) or enable idempotence on the cluster"
-                    ) from exc
+                    raise refused from exc
                 # Ask for all topics (which never auto-creates) before the first send: a broker
                 # that auto-creates topics on metadata requests would otherwise make the ingest
                 # topic with its default partition count if we beat `wbx topics apply` to it.
                 cluster = await producer.client.fetch_all_metadata()
                 if INGEST not in cluster.topics():
-                    raise KafkaError(f"topic {INGEST} does not exist yet (run `wbx topics apply`)")
+                    raise MissingTopicError(
+                        f"the broker at {self.kafka.bootstrap_servers} has no topic {INGEST} "
+                        "that this principal may see: run `wbx topics apply`, or apply the plan "
+                        "rendered by `wbx topics render` to the cluster"
+                    )
             except BaseException:
                 await producer.stop()
                 raise
@@ -327,6 +345,43 @@ class Forwarder:
                 await producer.stop()
             except (KafkaError, OSError) as exc:
                 logger.debug("producer stop failed: %s", exc)
+
+
+class MissingTopicError(KafkaError):  # type: ignore[misc]  # aiokafka is untyped
+    """The broker answers, but the ingest topic is not there (yet)."""
+
+
+def refusal(
+    exc: BrokerResponseError, kafka: KafkaSettings, *, starting: bool = False
+) -> BrokerRefusedError | None:
+    """What a broker's "no" means and which setting or grant changes it; None when it is
+    not a refusal that only a change can cure (then retrying may help)."""
+    where = f"the broker at {kafka.bootstrap_servers}"
+    who = f"principal {kafka.sasl_username!r}" if kafka.sasl_username else "this client"
+    name = type(exc).__name__
+    if isinstance(exc, SaslAuthenticationFailed):
+        return BrokerRefusedError(
+            f"{where} refused the credentials of {who} ({name}): check "
+            "WBX_KAFKA_SASL_USERNAME, WBX_KAFKA_SASL_PASSWORD and WBX_KAFKA_SASL_MECHANISM"
+        )
+    if isinstance(exc, TopicAuthorizationFailedError):
+        return BrokerRefusedError(
+            f"{where} refused {who} writing {INGEST} ({name}): the cluster's ACLs must allow "
+            "it (`wbx topics render --format acl` lists what the plan grants), or "
+            "WBX_KAFKA_SASL_USERNAME names the wrong principal"
+        )
+    if isinstance(exc, ClusterAuthorizationFailedError) and kafka.use_idempotence:
+        return BrokerRefusedError(
+            f"{where} refused {who} an idempotent producer ({name}): grant it IdempotentWrite "
+            "on the cluster (the rendered ACLs do), or set WBX_KAFKA_IDEMPOTENCE=false"
+        )
+    if starting and kafka.use_idempotence:
+        return BrokerRefusedError(
+            f"{where} refused an idempotent producer ({name} to InitProducerId): it does not "
+            "support them. Set WBX_KAFKA_IDEMPOTENCE=false (the embedded broker needs it off) "
+            "or enable idempotence on the cluster"
+        )
+    return None
 
 
 class Publisher(Forwarder):

@@ -8,11 +8,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    NotLeaderForPartitionError,
+    SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+    UnsupportedVersionError,
+)
+
 from producers.outbox import Outbox, OutboxFullError
-from producers.publisher import Forwarder
+from producers.publisher import Forwarder, refusal
 from schemas.envelope import Envelope
 from schemas.settings import KafkaSettings
-from tests.factories import agency_key, envelope, signed
+from tests.factories import agency_key, envelope, scram_over_tls, signed
 
 KEY = agency_key("RS-BP", datetime.now(UTC) - timedelta(days=1))
 
@@ -67,3 +75,25 @@ async def test_callers_that_do_not_fit_together_are_queued_each_all_or_none(tmp_
     assert isinstance(results[2], OutboxFullError)
     assert "limit of 5" in str(results[2])
     assert forwarder.outbox.backlog() == 4  # nothing half-queued
+
+
+def test_each_refusal_of_the_broker_names_the_principal_and_what_to_change(tmp_path: Path):
+    kafka = scram_over_tls(tmp_path).model_copy(update={"idempotence": True})
+    acl = refusal(TopicAuthorizationFailedError(), kafka)
+    assert acl is not None and "'wbx-worker' writing wbx.ingest.v1" in str(acl)
+    assert "wbx topics render --format acl" in str(acl)
+    idempotent = refusal(ClusterAuthorizationFailedError(), kafka)
+    assert idempotent is not None and "IdempotentWrite" in str(idempotent)
+    assert "WBX_KAFKA_IDEMPOTENCE=false" in str(idempotent)
+    credentials = refusal(SaslAuthenticationFailed(), kafka)
+    assert credentials is not None and "WBX_KAFKA_SASL_PASSWORD" in str(credentials)
+    unsupported = refusal(UnsupportedVersionError(), kafka, starting=True)
+    assert unsupported is not None and "does not support them" in str(unsupported)
+
+
+def test_what_retrying_can_cure_is_not_a_refusal(tmp_path: Path):
+    kafka = scram_over_tls(tmp_path).model_copy(update={"idempotence": True})
+    assert refusal(NotLeaderForPartitionError(), kafka) is None  # a leader moves: retry
+    plain = kafka.model_copy(update={"idempotence": False})
+    assert refusal(ClusterAuthorizationFailedError(), plain) is None  # not about idempotence
+    assert refusal(UnsupportedVersionError(), plain, starting=True) is None
