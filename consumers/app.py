@@ -25,6 +25,7 @@ class Topics:
     stats: Any
     stats_fine: Any
     alerts: dict[str, Any]
+    receipts: dict[str, Any]
 
 
 def _fetch_wait(max_wait_ms: int) -> None:
@@ -89,7 +90,7 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
     )
 
 
-def declare_topics(app: faust.App, pcc_ids: list[str]) -> Topics:
+def declare_topics(app: faust.App, pcc_ids: list[str], agency_ids: list[str]) -> Topics:
     """Declare every topic once; names come from `schemas.topics` (the topic plan's names)."""
 
     def raw(name: str) -> Any:
@@ -111,4 +112,5 @@ def declare_topics(app: faust.App, pcc_ids: list[str]) -> Topics:
         stats=raw(names.STATS),
         stats_fine=raw(names.STATS_FINE),
         alerts={pcc: raw(names.alerts_topic(pcc)) for pcc in pcc_ids},
+        receipts={agency: raw(names.receipts_topic(agency)) for agency in agency_ids},
     )

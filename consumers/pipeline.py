@@ -26,12 +26,14 @@ from consumers.probes import Check
 from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.quarantine import Position, quarantine_key, quarantine_record
+from consumers.receipts import ReceiptSigner, receipt_for
 from consumers.replay import read_batches, read_to_end
 from consumers.settings import Hops
 from consumers.state import Applied, Rebuild, RegionalState
 from consumers.verify import (
     UNPROCESSABLE,
     Accepted,
+    Outcome,
     Rejected,
     ReplayGuard,
     receipt_time,
@@ -87,6 +89,7 @@ def install_agents(
     max_receipt_delay: timedelta,
     flush_interval: float,
     clock: Callable[[], datetime],
+    receipts: ReceiptSigner,
     hops: Hops = Hops.BOTH,
 ) -> dict[str, Check]:
     """Register the agents and timers of the hops this worker runs on `app`; returns the
@@ -174,11 +177,27 @@ def install_agents(
             elif not isinstance(outcome, Accepted):
                 metrics.REPLAYS.inc()
                 metrics.OUTCOMES.labels("replay").inc()
+            await _receipt(outcome, event.value, position, received_at)
             processed += 1
             if processed % EXPIRE_EVERY == 0:
                 guard.expire(now, message.partition)
             metrics.LATENCY.labels("verify-protect").observe(time.perf_counter() - started)
             yield None
+
+    async def _receipt(
+        outcome: Outcome, raw: bytes | None, position: Position, received_at: datetime
+    ) -> None:
+        # After the outputs: a receipt never says "ok" for an event not yet on its topics.
+        addressed = receipt_for(
+            outcome, raw, position, received_at, clock(), receipts, topics.receipts
+        )
+        if addressed is None:
+            metrics.EVENTS_OUT.labels("verify", "unaddressed").inc()
+            return
+        receipt = addressed[1]
+        key = receipt.event_id.encode("utf-8") if receipt.event_id else None
+        await emit(topics.receipts[receipt.agency], key, _json(receipt), JSON_HEADERS)
+        metrics.EVENTS_OUT.labels("verify", "receipt").inc()
 
     async def _forward(accepted: Accepted, protected: Protected | None) -> None:
         envelope = accepted.envelope

@@ -82,6 +82,11 @@ class WorkerSettings(BaseSettings):
         description="How long the producer gathers records into one request (each hop's "
         "added latency at most); a request a record costs a third of hop 1's throughput",
     )
+    receipt_key_file: Path = Field(
+        default=Path("var/worker/receipt-key.pem"),
+        description="Ed25519 key that signs the senders' receipts (created on first use); "
+        "every hop-1 worker of a deployment must have the same one",
+    )
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     metrics_host: str = Field(
         default="127.0.0.1",

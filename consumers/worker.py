@@ -14,11 +14,13 @@ from consumers.pipeline import install_agents
 from consumers.probes import Check, serve
 from consumers.protect import load_policy
 from consumers.pseudonyms import Pseudonymiser
+from consumers.receipts import ReceiptSigner
 from consumers.route import Router
 from consumers.rules import load_rules
 from consumers.settings import Hops, WorkerSettings
 from consumers.state import RegionalState
 from schemas.disclosure import load_ptable
+from schemas.keys import load_or_create_private_key
 from schemas.reference import load_reference
 from schemas.registry_log import RegistryLog
 from schemas.settings import ContractSettings, KafkaSettings
@@ -43,10 +45,10 @@ def build_worker_app(
     worker = worker or WorkerSettings()
     contract = contract or ContractSettings()
     reference = load_reference(contract.reference_file)
-    pcc_ids = sorted(reference.pccs)
-    plan = {spec.name: spec for spec in load_topic_plan(kafka.topics_file, pcc_ids)}
+    pcc_ids, agency_ids = sorted(reference.pccs), sorted(reference.agencies)
+    plan = {spec.name: spec for spec in load_topic_plan(kafka.topics_file, pcc_ids, agency_ids)}
     app = create_app(kafka, worker)
-    topics = declare_topics(app, pcc_ids)
+    topics = declare_topics(app, pcc_ids, agency_ids)
     # The replay guard's table belongs to hop 1 (its changelog is `wbx-seen-changelog`).
     seen = (
         app.Table(
@@ -86,6 +88,7 @@ def build_worker_app(
         flush_interval=worker.stats_flush_interval,
         clock=_now,
         hops=worker.hops,
+        receipts=ReceiptSigner(load_or_create_private_key(worker.receipt_key_file)),
     )
     return app, checks
 

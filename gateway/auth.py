@@ -13,7 +13,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from schemas.errors import WbxError
-from schemas.keys import load_private_key, write_private_key
+from schemas.keys import load_or_create_private_key
 
 if TYPE_CHECKING:
     from gateway.oidc import OidcVerifier
@@ -95,9 +95,7 @@ class TokenAuthority:
     @classmethod
     def from_file(cls, path: Path, issuer: str, audience: str) -> TokenAuthority:
         """Load the platform key, creating it (mode 0600) on first use."""
-        if not path.exists():
-            write_private_key(Ed25519PrivateKey.generate(), path)
-        return cls(load_private_key(path), issuer, audience)
+        return cls(load_or_create_private_key(path), issuer, audience)
 
     def issue(
         self,

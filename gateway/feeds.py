@@ -13,12 +13,13 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from gateway import metrics
-from gateway.views import PccAlerts, StatsView
+from gateway.views import AgencyReceipts, PccAlerts, StatsView
 from schemas.derived import Alert, AlertAction, StatCell
+from schemas.receipts import Receipt
 from schemas.registry_log import RegistryLog
 from schemas.settings import KafkaSettings
 from schemas.tables import FineCell
-from schemas.topics import ALERT_ACKS, KEYS, STATS, STATS_FINE, alerts_topic
+from schemas.topics import ALERT_ACKS, KEYS, STATS, STATS_FINE, alerts_topic, receipts_topic
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +33,19 @@ class Feeds:
         alerts: dict[str, PccAlerts],
         stats: StatsView,
         keys: RegistryLog,
+        receipts: dict[str, AgencyReceipts],
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.kafka = kafka
         self.alerts = alerts
         self.stats = stats
         self.keys = keys
+        self.receipts = receipts
         self.on_change = on_change
         self.loaded = asyncio.Event()
         self.pending_actions: list[AlertAction] = []
         self._topic_pcc = {alerts_topic(pcc): pcc for pcc in alerts}
+        self._topic_agency = {receipts_topic(agency): agency for agency in receipts}
 
     async def run(self) -> None:
         """Replay and follow the topics until cancelled; reconnects after broker errors."""
@@ -59,7 +63,7 @@ class Feeds:
         await consumer.start()
         try:
             await consumer.topics()
-            names = [*self._topic_pcc, ALERT_ACKS, STATS_FINE, STATS, KEYS]
+            names = [*self._topic_pcc, ALERT_ACKS, STATS_FINE, STATS, KEYS, *self._topic_agency]
             partitions = [
                 TopicPartition(name, p)
                 for name in names
@@ -97,6 +101,9 @@ class Feeds:
                 self.stats.apply_fine(FineCell.model_validate_json(value))
             elif topic == STATS:
                 self.stats.apply(StatCell.model_validate_json(value))
+            elif topic in self._topic_agency:
+                receipt = Receipt.model_validate_json(value)
+                self.receipts[self._topic_agency[topic]].apply(receipt)
             elif topic == ALERT_ACKS:
                 action = AlertAction.model_validate_json(value)
                 view = self.alerts.get(action.pcc)

@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway import metrics
 from gateway.auth import Principal, TokenAuthority
 from gateway.feeds import Feeds
 from gateway.oidc import OidcWebSignIn, PendingLogins, oidc_verifier, oidc_web_sign_in
 from gateway.settings import GatewaySettings
-from gateway.views import AlertState, PccAlerts, StatsView, escalation_for
+from gateway.views import AgencyReceipts, AlertState, PccAlerts, StatsView, escalation_for
 from gateway.web.sessions import Sessions, SignInCodes
 from producers.outbox import Outbox, OutboxFullError
 from producers.publisher import Forwarder
@@ -25,10 +26,11 @@ from schemas.asyncapi import asyncapi_document
 from schemas.derived import AlertAction, derived_id
 from schemas.disclosure import load_ptable
 from schemas.envelope import Envelope, agency_of
-from schemas.errors import WbxError
+from schemas.errors import ConfigurationError, WbxError
 from schemas.reference import load_reference
 from schemas.registry_log import RegistryLog
 from schemas.settings import ContractSettings, KafkaSettings
+from schemas.signed import parse_public_key
 from schemas.strict_json import excerpt
 from schemas.topics import ALERT_ACKS, INGEST, STATS, alerts_topic, load_topic_plan
 from schemas.verification import Verifier
@@ -54,6 +56,16 @@ class IngestResult:
     status: str
     reason: str
     detail: str = ""
+
+
+def _receipt_key(text: str | None) -> Ed25519PublicKey | None:
+    """The configured receipt key; a clear error naming the setting when it is no key."""
+    if text is None:
+        return None
+    try:
+        return parse_public_key(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"WBX_RECEIPT_PUBLIC_KEY is {exc}") from None
 
 
 class GatewayService:
@@ -91,7 +103,12 @@ class GatewayService:
             for pcc in sorted(self.reference.pccs)
         }
         self.stats = StatsView(load_ptable(contract.ptable_file), self.settings.stat_cells)
-        self.feeds = Feeds(self.kafka, self.alerts, self.stats, self.keys)
+        self.receipts = {
+            agency: AgencyReceipts(self.settings.receipts_per_agency)
+            for agency in sorted(self.reference.agencies)
+        }
+        self.receipt_key = _receipt_key(contract.receipt_public_key)
+        self.feeds = Feeds(self.kafka, self.alerts, self.stats, self.keys, self.receipts)
         outbox = Outbox(
             self.settings.outbox_dir / "gateway.sqlite3", self.settings.outbox_max_events
         )
@@ -173,7 +190,9 @@ class GatewayService:
     def asyncapi(self) -> dict[str, Any]:
         """The AsyncAPI 3.0 document of this deployment's topics (its PCCs' alerts too)."""
         if self._asyncapi is None:
-            plan = load_topic_plan(self.kafka.topics_file, sorted(self.reference.pccs))
+            plan = load_topic_plan(
+                self.kafka.topics_file, sorted(self.reference.pccs), sorted(self.reference.agencies)
+            )
             self._asyncapi = asyncapi_document(plan)
         return self._asyncapi
 

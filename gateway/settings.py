@@ -72,6 +72,9 @@ class GatewaySettings(BaseSettings):
     escalate_critical_after: timedelta = timedelta(minutes=2)
     escalation_check_interval: float = Field(default=1.0, gt=0)
     alerts_per_pcc: int = Field(default=10_000, gt=0, description="bounded in-memory view")
+    receipts_per_agency: int = Field(
+        default=10_000, gt=0, description="receipts kept per agency (the oldest leave)"
+    )
     stream_backlog: int = Field(default=5_000, gt=0, description="events kept for SSE resume")
     stat_cells: int = Field(
         default=1_000_000, gt=0, description="fine statistics cells kept (the oldest days leave)"

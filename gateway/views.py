@@ -28,6 +28,7 @@ from schemas.derived import (
 )
 from schemas.disclosure import TOTAL, PerturbationTable
 from schemas.errors import WbxError
+from schemas.receipts import Receipt
 from schemas.tables import (
     DIMENSIONS_OF,
     MAX_DIMENSIONS,
@@ -336,3 +337,51 @@ class StatsView:
                     )
                 )
         return out
+
+
+class AgencyReceipts:
+    """One agency's latest receipts, by the position of the record each is about.
+
+    A receipt issued again for the same record (a worker replayed it after a crash)
+    replaces the earlier one. Bound: `capacity` receipts; past it, the oldest leave.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._by_position: OrderedDict[tuple[str, int, int], Receipt] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._by_position)
+
+    def apply(self, receipt: Receipt) -> None:
+        """Keep a receipt read from the agency's topic."""
+        position = (receipt.topic, receipt.partition, receipt.offset)
+        self._by_position.pop(position, None)
+        self._by_position[position] = receipt
+        while len(self._by_position) > self.capacity:
+            self._by_position.popitem(last=False)
+
+    def query(
+        self,
+        *,
+        verdict: str | None = None,
+        event_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Receipt]:
+        """The newest receipts first, those that match every filter given, at most `limit`."""
+        found: list[Receipt] = []
+        for receipt in reversed(self._by_position.values()):
+            if verdict is not None and receipt.verdict != verdict:
+                continue
+            if event_id is not None and receipt.event_id != event_id:
+                continue
+            if since is not None and receipt.received_at < since:
+                continue
+            if until is not None and receipt.received_at >= until:
+                continue
+            found.append(receipt)
+            if len(found) >= limit:
+                break
+        return found

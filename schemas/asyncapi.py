@@ -23,6 +23,7 @@ from schemas.derived import (
     StatCell,
 )
 from schemas.envelope import CONTENT_TYPE, Envelope
+from schemas.receipts import Receipt
 from schemas.registry_log import KeyChange
 from schemas.tables import FineCell
 from schemas.topics import (
@@ -54,7 +55,8 @@ _MODEL_OF: dict[str, type[BaseModel]] = {
     ALERT_ACKS: AlertAction,
     KEYS: KeyChange,
 }
-"""The model of every topic's records; alerts topics carry `Alert`; the replay table's
+"""The model of every topic's records; alerts topics carry `Alert`, receipts topics
+`Receipt`; the replay table's
 changelog is faust's own (JSON strings)."""
 
 _CLOUDEVENTS = {INGEST, VERIFIED}
@@ -67,6 +69,8 @@ _SECURITY = [
 def _model_of(topic: str) -> type[BaseModel] | None:
     if topic.startswith("wbx.alerts.") and topic != ALERT_ACKS:
         return Alert
+    if topic.startswith("wbx.receipts."):
+        return Receipt
     return _MODEL_OF.get(topic)
 
 

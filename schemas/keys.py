@@ -250,6 +250,13 @@ def write_private_key(private: Ed25519PrivateKey, path: Path) -> Path:
     return path
 
 
+def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 key at `path`, made (mode 0600) if there is none yet."""
+    if not path.exists():
+        write_private_key(Ed25519PrivateKey.generate(), path)
+    return load_private_key(path)
+
+
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """Read an Ed25519 private key from a PEM file."""
     try:

@@ -18,7 +18,6 @@ before a record's receipt time has been read (then a replay gives the same verdi
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,16 +26,15 @@ from typing import Literal
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
 
 from schemas import strict_json
-from schemas.canonical import b64url_decode, b64url_encode, canonical_json
 from schemas.errors import KeyRegistryError
 from schemas.keys import KeyEntry, KeyRegistry
 from schemas.settings import ContractSettings, KafkaSettings
+from schemas.signed import SignedRecord, key_id
+from schemas.signed import parse_public_key as parse_key_text
 from schemas.topics import KEYS
 
 logger = logging.getLogger(__name__)
@@ -52,7 +50,7 @@ class Outcome(StrEnum):
     UNREADABLE = "unreadable"
 
 
-class KeyChange(BaseModel):
+class KeyChange(SignedRecord):
     """One signed change of the registry: the key's whole entry after it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -60,35 +58,19 @@ class KeyChange(BaseModel):
     change: Literal["add", "retire", "revoke"]
     entry: KeyEntry
     at: AwareDatetime = Field(description="when the change was made")
-    signer: str = Field(description="id of the registry key that signed it")
-    sig: str = Field(default="", description="Ed25519 over RFC 8785 of the change without sig")
-
-    def signing_input(self) -> bytes:
-        """The canonical bytes the registry key signs."""
-        return canonical_json(self.model_dump(mode="json", exclude={"sig"}))
 
 
 def registry_key_id(public: Ed25519PublicKey) -> str:
     """The id of a registry key: `registry.` and 12 hex digits of its SHA-256."""
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return f"registry.{hashlib.sha256(raw).hexdigest()[:12]}"
-
-
-def public_key_text(public: Ed25519PublicKey) -> str:
-    """The raw public key, unpadded base64url (the form of WBX_REGISTRY_PUBLIC_KEY)."""
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return b64url_encode(raw)
+    return key_id(public, "registry")
 
 
 def parse_public_key(text: str) -> Ed25519PublicKey:
     """A registry public key from its base64url text; KeyRegistryError naming the fault."""
     try:
-        raw = b64url_decode(text.strip())
-        return Ed25519PublicKey.from_public_bytes(raw)
+        return parse_key_text(text)
     except ValueError as exc:
-        raise KeyRegistryError(
-            f"WBX_REGISTRY_PUBLIC_KEY is not a base64url Ed25519 public key: {exc}"
-        ) from None
+        raise KeyRegistryError(f"WBX_REGISTRY_PUBLIC_KEY is {exc}") from None
 
 
 def sign_change(
@@ -104,8 +86,7 @@ def sign_change(
         at=at or datetime.now(UTC),
         signer=registry_key_id(private.public_key()),
     )
-    sig = b64url_encode(private.sign(unsigned.signing_input()))
-    return unsigned.model_copy(update={"sig": sig}).model_dump_json().encode()
+    return unsigned.signed_with(private).model_dump_json().encode()
 
 
 def read_change(raw: bytes, trusted: Ed25519PublicKey | None) -> KeyChange | Outcome:
@@ -114,11 +95,7 @@ def read_change(raw: bytes, trusted: Ed25519PublicKey | None) -> KeyChange | Out
         change = KeyChange.model_validate(strict_json.loads(raw))
     except (strict_json.NotIJsonError, ValidationError):
         return Outcome.UNREADABLE
-    if trusted is None:
-        return Outcome.UNSIGNED
-    try:
-        trusted.verify(b64url_decode(change.sig), change.signing_input())
-    except (ValueError, InvalidSignature):
+    if trusted is None or not change.signature_valid(trusted):
         return Outcome.UNSIGNED
     return change
 

@@ -40,6 +40,11 @@ class ContractSettings(BaseSettings):
         description="the registry key's public half (raw Ed25519, base64url): only key "
         "changes on wbx.keys.v1 it signed are applied; unset = the topic is ignored",
     )
+    receipt_public_key: str | None = Field(
+        default=None,
+        description="the platform's receipt key (raw Ed25519, base64url): receipts are "
+        "checked against it (`wbx receipts --verify`, the publisher library)",
+    )
     registry_private_key: Path = Field(
         default=Path.home() / ".wbx" / "registry.pem",
         description="the registry key `wbx keys` signs changes with (operators only)",

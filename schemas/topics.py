@@ -25,12 +25,14 @@ KEYS = "wbx.keys.v1"
 # partition count is decided here, co-partitioned with ingest, not by faust's default.
 SEEN_CHANGELOG = "wbx-seen-changelog"
 ALERTS_TEMPLATE = "wbx.alerts.{pcc}.v1"
+RECEIPTS_TEMPLATE = "wbx.receipts.{agency}.v1"
 REQUIRED = (INGEST, QUARANTINE, VERIFIED, SHARED, STATS, STATS_FINE, AUDIT, ALERT_ACKS, KEYS,
             SEEN_CHANGELOG)  # fmt: skip
 
 # Kafka's own rule for topic names (legal characters, at most 249 of them).
 _KAFKA_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _PCC_ID = re.compile(r"^[a-z0-9-]+$")
+_AGENCY_ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)*$")
 
 
 class TopicPlanError(ConfigurationError):
@@ -42,6 +44,13 @@ def alerts_topic(pcc_id: str) -> str:
     if not _PCC_ID.match(pcc_id):
         raise TopicPlanError(f"PCC id {pcc_id!r} cannot be part of a topic name")
     return ALERTS_TEMPLATE.format(pcc=pcc_id)
+
+
+def receipts_topic(agency_id: str) -> str:
+    """The receipts topic of one agency, e.g. `wbx.receipts.rs-bp.v1` (it alone reads it)."""
+    if not _AGENCY_ID.match(agency_id):
+        raise TopicPlanError(f"agency id {agency_id!r} cannot be part of a topic name")
+    return RECEIPTS_TEMPLATE.format(agency=agency_id.lower())
 
 
 class TopicSpec(BaseModel):
@@ -58,17 +67,22 @@ class TopicSpec(BaseModel):
     readers: list[str] = Field(min_length=1)
     writers: list[str] = Field(min_length=1)
     per_pcc: bool = False
+    per_agency: bool = False
     timestamp_type: Literal["CreateTime", "LogAppendTime"] = Field(
         default="CreateTime",
         description="LogAppendTime: the broker stamps each record when it appends it",
     )
 
     @model_validator(mode="after")
-    def _template_only_when_per_pcc(self) -> Self:
+    def _template_only_when_per_pcc_or_agency(self) -> Self:
+        if self.per_pcc and self.per_agency:
+            raise ValueError("a topic is per PCC or per agency, not both")
         if self.per_pcc and self.name != ALERTS_TEMPLATE:
             raise ValueError(f"the only per-PCC topic is {ALERTS_TEMPLATE!r}")
-        if not self.per_pcc and not _KAFKA_NAME.match(self.name):
-            raise ValueError("'{pcc}' in a name needs per_pcc = true")
+        if self.per_agency and self.name != RECEIPTS_TEMPLATE:
+            raise ValueError(f"the only per-agency topic is {RECEIPTS_TEMPLATE!r}")
+        if not (self.per_pcc or self.per_agency) and not _KAFKA_NAME.match(self.name):
+            raise ValueError("'{pcc}' or '{agency}' in a name needs per_pcc or per_agency = true")
         return self
 
     def configs(self) -> dict[str, str]:
@@ -113,19 +127,23 @@ def _read_plan(path: Path) -> _PlanFile:
         raise TopicPlanError(f"{path}: {_validation_message(raw, exc)}") from None
 
 
-def load_topic_plan(path: Path, pcc_ids: Sequence[str]) -> list[TopicSpec]:
-    """Load the plan and expand the per-PCC template; errors name the file and the entry."""
+def load_topic_plan(
+    path: Path, pcc_ids: Sequence[str], agency_ids: Sequence[str]
+) -> list[TopicSpec]:
+    """Load the plan and expand the per-PCC and per-agency templates (the reference data's
+    PCCs and agencies); errors name the file and the entry."""
     plan = _read_plan(path)
     try:
         alert_names = [alerts_topic(pcc) for pcc in pcc_ids]
+        receipt_names = [receipts_topic(agency) for agency in agency_ids]
     except TopicPlanError as exc:
         raise TopicPlanError(f"{path}: {exc}") from None
     specs: list[TopicSpec] = []
     for spec in plan.topics:
-        if spec.per_pcc:
-            specs.extend(
-                spec.model_copy(update={"name": name, "per_pcc": False}) for name in alert_names
-            )
+        if spec.per_pcc or spec.per_agency:
+            names = alert_names if spec.per_pcc else receipt_names
+            update = {"per_pcc": False, "per_agency": False}
+            specs.extend(spec.model_copy(update={"name": name, **update}) for name in names)
         else:
             specs.append(spec)
     names = [s.name for s in specs]
@@ -134,7 +152,9 @@ def load_topic_plan(path: Path, pcc_ids: Sequence[str]) -> list[TopicSpec]:
         raise TopicPlanError(f"{path}: topic(s) declared twice: {', '.join(duplicated)}")
     if not any(s.per_pcc for s in plan.topics):
         raise TopicPlanError(f"{path}: the plan lacks the per-PCC entry {ALERTS_TEMPLATE!r}")
-    expected = {*REQUIRED, *alert_names}
+    if not any(s.per_agency for s in plan.topics):
+        raise TopicPlanError(f"{path}: the plan lacks the per-agency entry {RECEIPTS_TEMPLATE!r}")
+    expected = {*REQUIRED, *alert_names, *receipt_names}
     missing = sorted(expected - set(names))
     if missing:
         raise TopicPlanError(f"{path}: the plan lacks required topic(s) {', '.join(missing)}")

@@ -29,7 +29,9 @@ from schemas.derived import (
 from schemas.disclosure import PerturbationTable, PTableFile, load_ptable
 from schemas.keys import KeyEntry, new_key_pair
 from schemas.payloads import PAYLOAD_TYPES, payload_model
+from schemas.receipts import RECEIPT_KEY_PURPOSE, Receipt
 from schemas.settings import INFRA_DIR, KafkaSettings
+from schemas.signed import key_id
 from schemas.signing import sign_wire
 from schemas.tables import Coordinates, FineCell
 from schemas.vocab import Accuracy, Handling, ImpactLevel, Purpose, Reliability
@@ -423,3 +425,34 @@ def scram_over_tls(tmp_path: Path) -> KafkaSettings:
         sasl_password=SecretStr("s3cret-pass"),
         ssl_cafile=ca,
     )
+
+
+RECEIPT_KEY = Ed25519PrivateKey.generate()
+"""The tests' platform receipt key."""
+
+
+def make_receipt(
+    agency: str = "RS-BP",
+    verdict: str = "ok",
+    *,
+    offset: int = 0,
+    event_id: str | None = None,
+    received_at: datetime | None = None,
+    key: Ed25519PrivateKey = RECEIPT_KEY,
+) -> Receipt:
+    """A receipt for one record of `agency`, signed with `key`."""
+    moment = received_at or datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    return Receipt(
+        agency=agency,
+        event_id=event_id or str(uuid.uuid4()),
+        verdict=verdict,
+        detail="" if verdict == "ok" else f"{verdict} (test)",
+        record_sha256=hashlib.sha256(f"{agency}{offset}".encode()).hexdigest(),
+        signature_sha256=hashlib.sha256(b"sig").hexdigest(),
+        received_at=moment,
+        issued_at=moment + timedelta(milliseconds=20),
+        topic="wbx.ingest.v1",
+        partition=0,
+        offset=offset,
+        signer=key_id(key.public_key(), RECEIPT_KEY_PURPOSE),
+    ).signed_with(key)

@@ -53,10 +53,10 @@ from schemas.payloads import Apprehension, DeathOrMissingPerson
 from schemas.settings import KafkaSettings
 from schemas.signing import sign_wire
 from schemas.tables import FineCell
-from schemas.topics import INGEST, SHARED, STATS_FINE, alerts_topic, load_topic_plan
+from schemas.topics import INGEST, SHARED, STATS_FINE, alerts_topic
 from schemas.verification import Verifier
 from wbx.broker import EmbeddedBroker, free_port
-from wbx.topics import apply_topics
+from wbx.topics import apply_topics, reference_and_plan
 from wbx.up import StartupError, metric_samples, wait_http
 
 logger = logging.getLogger(__name__)
@@ -633,7 +633,7 @@ def _fresh_broker(tmp: Path) -> Iterator[tuple[EmbeddedBroker, _Signer]]:
     """A fresh embedded broker with the topic plan applied, and the bench's signer."""
     with EmbeddedBroker() as broker:
         settings = KafkaSettings(bootstrap=broker.bootstrap, idempotence=False)
-        asyncio.run(apply_topics(settings, load_topic_plan(settings.topics_file, PCCS)))
+        asyncio.run(apply_topics(settings, reference_and_plan(settings)[1]))
         yield broker, _Signer(tmp)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from schemas.topics import TopicSpec, alerts_topic
+from schemas.topics import TopicSpec, alerts_topic, receipts_topic
 
 WORKER_GROUPS = ("wbx", "wbx-aggregate")
 """The worker's consumer groups (`WBX_WORKER_APP_ID` and its hop-2 group)."""
@@ -49,8 +49,9 @@ def principal_names(
     role: str, topic: str, agencies: Sequence[str], pccs: Sequence[str]
 ) -> list[str]:
     """The principals that act for `role` on `topic`."""
-    if role == "publisher":
-        return [f"wbx-publisher-{agency.lower()}" for agency in agencies]
+    if role == "publisher":  # on a per-agency topic only that agency's
+        own = [agency for agency in agencies if receipts_topic(agency) == topic]
+        return [f"wbx-publisher-{agency.lower()}" for agency in (own or agencies)]
     if role == "pcc_operator":
         own = [pcc for pcc in pccs if alerts_topic(pcc) == topic]
         return [_pcc_principal(pcc) for pcc in (own or pccs)]

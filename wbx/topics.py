@@ -10,10 +10,21 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from schemas.errors import WbxError
-from schemas.settings import KafkaSettings
-from schemas.topics import TopicSpec
+from schemas.reference import ReferenceData, load_reference
+from schemas.settings import ContractSettings, KafkaSettings
+from schemas.topics import TopicSpec, load_topic_plan
 
 logger = logging.getLogger(__name__)
+
+
+def reference_and_plan(
+    kafka: KafkaSettings | None = None, contract: ContractSettings | None = None
+) -> tuple[ReferenceData, list[TopicSpec]]:
+    """The configured reference data and the topic plan expanded for its PCCs and agencies."""
+    kafka = kafka or KafkaSettings()
+    reference = load_reference((contract or ContractSettings()).reference_file)
+    plan = load_topic_plan(kafka.topics_file, sorted(reference.pccs), sorted(reference.agencies))
+    return reference, plan
 
 
 class TopicApplyError(WbxError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -89,3 +90,12 @@ class SignInCodeOut(BaseModel):
     code: str = Field(examples=["K7PX3MQA"])
     subject: str = Field(examples=["pcc_operator:pcc-trebinje"])
     expires_at: datetime
+
+
+class ReceiptKeyOut(BaseModel):
+    """The platform's receipt key: check a receipt's `sig` over RFC 8785 of it without `sig`."""
+
+    kid: str = Field(description="the `signer` its receipts name")
+    alg: Literal["EdDSA"] = "EdDSA"
+    crv: Literal["Ed25519"] = "Ed25519"
+    x: str = Field(description="the raw public key, unpadded base64url (as in a JWK)")

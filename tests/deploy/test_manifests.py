@@ -32,7 +32,7 @@ OPERATIONS = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
 REFERENCE = load_reference(ContractSettings().reference_file)
 PCCS = sorted(REFERENCE.pccs)
 AGENCIES = sorted(REFERENCE.agencies)
-SPECS = load_topic_plan(REPO / "infra" / "topics.toml", PCCS)
+SPECS = load_topic_plan(REPO / "infra" / "topics.toml", PCCS, AGENCIES)
 KUBERNETES_VERSION = "1.31.0"  # the oldest Kubernetes these manifests are meant for
 
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.feeds import Feeds, describe
-from gateway.views import PccAlerts, StatsView, escalation_for
+from gateway.views import AgencyReceipts, PccAlerts, StatsView, escalation_for
 from schemas.keys import KeyRegistry, new_key_pair
 from schemas.registry_log import RegistryLog, sign_change
 from schemas.settings import KafkaSettings
-from schemas.topics import ALERT_ACKS, KEYS, STATS, STATS_FINE, alerts_topic
-from tests.factories import PTABLE, fine_cell, make_alert
+from schemas.topics import ALERT_ACKS, KEYS, STATS, STATS_FINE, alerts_topic, receipts_topic
+from tests.factories import PTABLE, fine_cell, make_alert, make_receipt
 
 NOW_MS = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp() * 1000)
 
@@ -23,7 +23,18 @@ REGISTRY_KEY = Ed25519PrivateKey.generate()
 def feeds() -> Feeds:
     views = {pcc: PccAlerts(100, 100) for pcc in ("pcc-plav", "pcc-trebinje")}
     keys = RegistryLog(KeyRegistry([]), REGISTRY_KEY.public_key())
-    return Feeds(KafkaSettings(bootstrap="127.0.0.1:1"), views, StatsView(PTABLE), keys)
+    receipts = {agency: AgencyReceipts(100) for agency in ("RS-BP", "BA-BP")}
+    kafka = KafkaSettings(bootstrap="127.0.0.1:1")
+    return Feeds(kafka, views, StatsView(PTABLE), keys, receipts)
+
+
+def test_receipts_reach_their_agency_only_and_junk_is_skipped():
+    feed = feeds()
+    receipt = make_receipt("RS-BP", "bad_signature")
+    feed._dispatch(receipts_topic("RS-BP"), receipt.model_dump_json().encode(), NOW_MS)
+    feed._dispatch(receipts_topic("RS-BP"), b'{"agency": "RS-BP"}', NOW_MS)  # not a receipt
+    assert feed.receipts["RS-BP"].query() == [receipt]
+    assert feed.receipts["BA-BP"].query() == []
 
 
 def test_alerts_reach_their_pcc_with_the_record_time_as_receipt():

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from schemas.settings import KafkaSettings
-from schemas.topics import TopicSpec, load_topic_plan
+from schemas.topics import TopicSpec
 from wbx.broker import EmbeddedBroker, free_port
-from wbx.topics import apply_topics
+from wbx.topics import apply_topics, reference_and_plan
 
 REPO = Path(__file__).resolve().parents[2]
 TOPICS_FILE = REPO / "infra" / "topics.toml"
@@ -36,7 +36,7 @@ def process_gone(pid: int) -> bool:
 @pytest.fixture(scope="session")
 def topic_plan() -> list[TopicSpec]:
     """The repository's topic plan expanded for the test PCCs."""
-    return load_topic_plan(TOPICS_FILE, PCC_IDS)
+    return reference_and_plan(kafka_settings("127.0.0.1:1"))[1]
 
 
 @pytest.fixture(scope="session")

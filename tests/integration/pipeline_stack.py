@@ -11,13 +11,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.keys import KeyEntry, KeyRegistry, new_key_pair, write_private_key
-from schemas.registry_log import public_key_text
 from schemas.settings import ContractSettings, KafkaSettings
-from schemas.topics import load_topic_plan
+from schemas.signed import public_key_text
 from tests.factories import envelope, record, signed
 from tests.integration.kafka_io import WorkerProcess
 from wbx.broker import EmbeddedBroker
-from wbx.topics import apply_topics
+from wbx.topics import apply_topics, reference_and_plan
 
 REPO = Path(__file__).resolve().parents[2]
 PCCS = ["pcc-plav", "pcc-trebinje"]
@@ -110,7 +109,7 @@ def start_stack(
     broker.start()
     stack = Stack(broker, tmp)
     settings = KafkaSettings(bootstrap=broker.bootstrap)
-    plan = load_topic_plan(settings.topics_file, PCCS)
+    plan = reference_and_plan(settings)[1]
     asyncio.run(apply_topics(settings, plan))
     since = datetime.now(UTC) - timedelta(days=365)
     for agency in AGENCIES:

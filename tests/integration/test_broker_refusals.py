@@ -13,10 +13,10 @@ from producers.publisher import Publisher
 from producers.settings import PublisherSettings
 from schemas.errors import BrokerRefusedError
 from schemas.settings import KafkaSettings
-from schemas.topics import INGEST, load_topic_plan
+from schemas.topics import INGEST
 from tests.integration.kafka_io import read_topic
 from wbx.broker import EmbeddedBroker
-from wbx.topics import apply_topics
+from wbx.topics import apply_topics, reference_and_plan
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ async def test_a_missing_ingest_topic_is_named_and_the_event_waits_until_the_pla
                        for m in said), said  # fmt: skip
             assert not any("unreachable" in m for m in said)  # it is reachable
             assert outbox.backlog() == 1
-            await apply_topics(kafka, load_topic_plan(kafka.topics_file, ["pcc-plav"]))
+            await apply_topics(kafka, reference_and_plan(kafka)[1])
             assert await publisher.flush(timeout=30)
         finally:
             await publisher.stop()

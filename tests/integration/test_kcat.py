@@ -17,15 +17,15 @@ import httpx
 import pytest
 
 from gateway.auth import Role
-from schemas.settings import KafkaSettings
-from schemas.topics import INGEST, KEYS, SHARED, STATS, alerts_topic, load_topic_plan
+from schemas.topics import INGEST, KEYS, SHARED, STATS, alerts_topic
 from tests.factories import EVERY_TYPE, canary_person
 from tests.integration.gateway_server import start_gateway
 from tests.integration.kafka_io import produce, read_topic, wait_until
 from tests.integration.kafka_relay import Relay
-from tests.integration.pipeline_stack import PCCS, Stack, start_stack, stop_stack
+from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
 from tests.integration.test_key_registry import new_key
 from wbx.broker import EmbeddedBroker, free_port
+from wbx.topics import reference_and_plan
 
 pytestmark = pytest.mark.integration
 
@@ -99,7 +99,7 @@ async def _fill_every_topic(stack: Stack, tmp: Path) -> None:
 async def test_kcat_lists_and_reads_every_topic_as_json(relayed, tmp_path: Path):
     stack, relay = relayed
     await _fill_every_topic(stack, tmp_path)
-    plan = [spec.name for spec in load_topic_plan(KafkaSettings().topics_file, PCCS)]
+    plan = [spec.name for spec in reference_and_plan()[1]]
     listing = kcat(relay, "-L", "-J")
     assert listing.returncode == 0, listing.stderr
     assert set(plan) <= {t["topic"] for t in json.loads(listing.stdout)["topics"]}

@@ -11,10 +11,18 @@ from jsonschema import Draft7Validator
 from schemas.asyncapi import asyncapi_document
 from schemas.derived import Alert, SharedRecord
 from schemas.envelope import CONTENT_TYPE, Envelope
-from schemas.topics import INGEST, SEEN_CHANGELOG, SHARED, alerts_topic, load_topic_plan
+from schemas.receipts import Receipt
+from schemas.topics import (
+    INGEST,
+    SEEN_CHANGELOG,
+    SHARED,
+    alerts_topic,
+    load_topic_plan,
+    receipts_topic,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-SPECS = load_topic_plan(REPO / "infra" / "topics.toml", ["pcc-plav", "pcc-trebinje"])
+SPECS = load_topic_plan(REPO / "infra" / "topics.toml", ["pcc-plav", "pcc-trebinje"], ["RS-BP"])
 SCHEMA = json.loads((REPO / "tests/fixtures/asyncapi/asyncapi-3.0.0.schema.json").read_text())
 
 
@@ -65,7 +73,8 @@ def test_messages_carry_their_models_json_schema_and_every_reference_resolves():
     assert message(INGEST)["contentType"] == CONTENT_TYPE
     assert message(INGEST)["headers"]["properties"]["content-type"]["const"] == CONTENT_TYPE
     for topic, model in ((INGEST, Envelope), (SHARED, SharedRecord),
-                         (alerts_topic("pcc-plav"), Alert)):  # fmt: skip
+                         (alerts_topic("pcc-plav"), Alert),
+                         (receipts_topic("RS-BP"), Receipt)):  # fmt: skip
         payload = _resolve(doc, message(topic)["payload"]["$ref"])
         assert set(payload["properties"]) == set(model.model_json_schema()["properties"])
     assert message(SEEN_CHANGELOG)["payload"] == {"type": "string"}

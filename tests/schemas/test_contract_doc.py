@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from schemas.canonical import signing_input
 from schemas.json_types import parse_rfc3339
 from schemas.keys import KeyRegistry, key_id, new_key_pair
-from schemas.registry_log import public_key_text as key_text
+from schemas.signed import public_key_text as key_text
 from schemas.signing import sign_wire
 from schemas.verification import Verifier
 

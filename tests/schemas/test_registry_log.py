@@ -15,9 +15,9 @@ from schemas.registry_log import (
     Outcome,
     RegistryLog,
     parse_public_key,
-    public_key_text,
     sign_change,
 )
+from schemas.signed import public_key_text
 from tests.factories import NOW
 
 REGISTRY_KEY = Ed25519PrivateKey.generate()

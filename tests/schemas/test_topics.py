@@ -23,11 +23,13 @@ from schemas.topics import (
     TopicPlanError,
     alerts_topic,
     load_topic_plan,
+    receipts_topic,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 PLAN = REPO / "infra" / "topics.toml"
 PCCS = ["pcc-trebinje", "pcc-plav"]
+AGENCIES = ["RS-BP", "BA-BP"]
 
 
 def _toml_value(value: Any) -> str:
@@ -59,7 +61,7 @@ def _index(entries: list[dict[str, Any]], name: str) -> int:
 
 
 def test_plan_expands_one_alerts_topic_per_pcc() -> None:
-    specs = load_topic_plan(PLAN, PCCS)
+    specs = load_topic_plan(PLAN, PCCS, AGENCIES)
     names = [s.name for s in specs]
     assert "wbx.alerts.pcc-trebinje.v1" in names
     assert "wbx.alerts.pcc-plav.v1" in names
@@ -69,12 +71,24 @@ def test_plan_expands_one_alerts_topic_per_pcc() -> None:
 
 
 def test_plan_declares_exactly_the_named_constants() -> None:
-    names = {s.name for s in load_topic_plan(PLAN, PCCS)}
-    assert names == {*REQUIRED, *(alerts_topic(p) for p in PCCS)}
+    names = {s.name for s in load_topic_plan(PLAN, PCCS, AGENCIES)}
+    alerts = {alerts_topic(p) for p in PCCS}
+    assert names == {*REQUIRED, *alerts, *(receipts_topic(a) for a in AGENCIES)}
+
+
+def test_plan_expands_one_receipts_topic_per_agency_only_its_publisher_reads() -> None:
+    specs = {s.name: s for s in load_topic_plan(PLAN, PCCS, AGENCIES)}
+    assert receipts_topic("RS-BP") == "wbx.receipts.rs-bp.v1"
+    for agency in AGENCIES:
+        spec = specs[receipts_topic(agency)]
+        assert spec.writers == ["worker"] and "publisher" in spec.readers
+        assert not spec.per_agency
+    with pytest.raises(TopicPlanError, match="cannot be part of a topic name"):
+        receipts_topic("rs bp")
 
 
 def test_plan_values_that_other_code_relies_on() -> None:
-    specs = {s.name: s for s in load_topic_plan(PLAN, PCCS)}
+    specs = {s.name: s for s in load_topic_plan(PLAN, PCCS, AGENCIES)}
     assert specs[STATS].cleanup_policy == "compact"
     assert specs[INGEST].partitions == 6 and specs[VERIFIED].partitions == 6
     assert specs[AUDIT].retention_ms >= 400 * 24 * 3600 * 1000
@@ -88,7 +102,7 @@ def test_plan_values_that_other_code_relies_on() -> None:
 
 
 def test_plan_without_pccs_has_no_alert_topics() -> None:
-    names = [s.name for s in load_topic_plan(PLAN, [])]
+    names = [s.name for s in load_topic_plan(PLAN, [], [])]
     assert not any(n.startswith("wbx.alerts.") for n in names)
 
 
@@ -97,7 +111,7 @@ def test_plan_missing_a_required_topic_is_rejected(tmp_path: Path) -> None:
     del entries[_index(entries, AUDIT)]
     path = _write_plan(tmp_path / "topics.toml", entries)
     with pytest.raises(TopicPlanError, match=AUDIT) as caught:
-        load_topic_plan(path, PCCS)
+        load_topic_plan(path, PCCS, AGENCIES)
     assert str(path) in str(caught.value)
 
 
@@ -105,7 +119,14 @@ def test_plan_missing_the_per_pcc_entry_is_rejected(tmp_path: Path) -> None:
     entries = [e for e in _entries() if not e.get("per_pcc")]
     path = _write_plan(tmp_path / "topics.toml", entries)
     with pytest.raises(TopicPlanError, match=r"per-PCC entry 'wbx\.alerts\.\{pcc\}\.v1'"):
-        load_topic_plan(path, PCCS)
+        load_topic_plan(path, PCCS, AGENCIES)
+
+
+def test_plan_missing_the_per_agency_entry_is_rejected(tmp_path: Path) -> None:
+    entries = [e for e in _entries() if not e.get("per_agency")]
+    path = _write_plan(tmp_path / "topics.toml", entries)
+    with pytest.raises(TopicPlanError, match=r"per-agency entry 'wbx\.receipts\.\{agency\}"):
+        load_topic_plan(path, PCCS, AGENCIES)
 
 
 def test_plan_with_an_unknown_topic_is_rejected(tmp_path: Path) -> None:
@@ -113,7 +134,7 @@ def test_plan_with_an_unknown_topic_is_rejected(tmp_path: Path) -> None:
     entries.append({**entries[0], "name": "wbx.surprise.v1"})
     path = _write_plan(tmp_path / "topics.toml", entries)
     with pytest.raises(TopicPlanError, match=r"wbx\.surprise\.v1 have no name constant"):
-        load_topic_plan(path, PCCS)
+        load_topic_plan(path, PCCS, AGENCIES)
 
 
 def test_plan_declaring_a_topic_twice_is_rejected(tmp_path: Path) -> None:
@@ -121,7 +142,7 @@ def test_plan_declaring_a_topic_twice_is_rejected(tmp_path: Path) -> None:
     entries.append(dict(entries[_index(entries, INGEST)]))
     path = _write_plan(tmp_path / "topics.toml", entries)
     with pytest.raises(TopicPlanError, match=rf"declared twice: {INGEST}"):
-        load_topic_plan(path, PCCS)
+        load_topic_plan(path, PCCS, AGENCIES)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +152,8 @@ def test_plan_declaring_a_topic_twice_is_rejected(tmp_path: Path) -> None:
         ("cleanup_policy", "shred", r"\.cleanup_policy: Input should be 'delete' or 'compact'"),
         ("retention_days", 7, r"\.retention_days: Extra inputs are not permitted"),
         ("writers", [], r"\.writers: List should have at least 1 item"),
-        ("name", "wbx.verified.{pcc}.v1", r": '\{pcc\}' in a name needs per_pcc"),
+        ("name", "wbx.verified.{pcc}.v1", r": '\{pcc\}' or '\{agency\}' in a name needs per_pcc"),
+        ("per_agency", True, r"the only per-agency topic is 'wbx\.receipts\.\{agency\}\.v1'"),
     ],
 )
 def test_bad_field_names_the_file_and_the_entry(
@@ -142,7 +164,7 @@ def test_bad_field_names_the_file_and_the_entry(
     entries[index][field] = value
     path = _write_plan(tmp_path / "topics.toml", entries)
     with pytest.raises(TopicPlanError) as caught:
-        load_topic_plan(path, PCCS)
+        load_topic_plan(path, PCCS, AGENCIES)
     text = str(caught.value)
     assert text.startswith(f"{path}: topics[{index}] (")
     assert re.search(message, text), text
@@ -152,9 +174,9 @@ def test_unreadable_plans_name_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("[[topics]\nname = ", encoding="utf-8")
     with pytest.raises(TopicPlanError, match=rf"{broken}: not valid TOML"):
-        load_topic_plan(broken, PCCS)
+        load_topic_plan(broken, PCCS, AGENCIES)
     with pytest.raises(ConfigurationError, match="not found"):
-        load_topic_plan(tmp_path / "absent.toml", PCCS)
+        load_topic_plan(tmp_path / "absent.toml", PCCS, AGENCIES)
 
 
 def test_alerts_topic_refuses_ids_that_break_topic_names() -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from schemas.reference import load_reference
 from schemas.settings import ContractSettings
-from schemas.topics import INGEST, KEYS, STATS, alerts_topic, load_topic_plan
+from schemas.topics import INGEST, KEYS, STATS, alerts_topic, load_topic_plan, receipts_topic
 from wbx.cli import cli
 from wbx.render import acls, kafka_cli, strimzi_documents
 
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 REFERENCE = load_reference(ContractSettings().reference_file)
 PCCS = sorted(REFERENCE.pccs)
 AGENCIES = sorted(REFERENCE.agencies)
-SPECS = load_topic_plan(REPO / "infra" / "topics.toml", PCCS)
+SPECS = load_topic_plan(REPO / "infra" / "topics.toml", PCCS, AGENCIES)
 
 
 def _expected_pairs() -> set[tuple[str, str, str]]:
@@ -29,7 +29,8 @@ def _expected_pairs() -> set[tuple[str, str, str]]:
         for operation, roles in (("Write", spec.writers), ("Read", spec.readers)):
             for role in roles:
                 if role == "publisher":
-                    names = [f"wbx-publisher-{a.lower()}" for a in AGENCIES]
+                    own = [a for a in AGENCIES if receipts_topic(a) == spec.name]
+                    names = [f"wbx-publisher-{a.lower()}" for a in own or AGENCIES]
                 elif role == "pcc_operator":
                     names = [f"wbx-{p}" for p in PCCS if alerts_topic(p) == spec.name]
                 else:
@@ -78,9 +79,10 @@ def test_each_principal_is_confined_to_what_its_role_needs():
     def topics(user: str, op: str) -> set[str]:
         return {t for u, o, t in pairs if u == user and o == op}
 
-    for agency in AGENCIES:  # an agency's credentials write ingest and nothing else
+    for agency in AGENCIES:  # an agency writes ingest and reads its own receipts, nothing else
         user = f"wbx-publisher-{agency.lower()}"
-        assert topics(user, "Write") == {INGEST} and topics(user, "Read") == set()
+        assert topics(user, "Write") == {INGEST}
+        assert topics(user, "Read") == {receipts_topic(agency)}
     for pcc in PCCS:  # a PCC reads its own alerts, not another PCC's, and writes nothing
         assert topics(f"wbx-{pcc}", "Read") == {alerts_topic(pcc)}
         assert topics(f"wbx-{pcc}", "Write") == set()
@@ -98,7 +100,7 @@ def test_consumer_groups_are_the_workers_own_and_a_prefix_per_other_reader():
     assert ("wbx-worker", "wbx", "literal") in groups
     assert ("wbx-worker", "wbx-aggregate", "literal") in groups
     assert ("wbx-pcc-plav", "wbx-pcc-plav-", "prefix") in groups
-    assert not any(user.startswith("wbx-publisher-") for user, _, _ in groups)  # never read
+    assert ("wbx-publisher-rs-bp", "wbx-publisher-rs-bp-", "prefix") in groups  # receipts
 
 
 def test_the_kafka_cli_script_creates_each_topic_once_grants_each_acl_and_is_valid_sh():

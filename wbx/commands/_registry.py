@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from consumers.replay import read_to_end
 from schemas.errors import KeyRegistryError, PrivateKeyError, WbxError
-from schemas.keys import KeyRegistry, load_private_key, write_private_key
-from schemas.registry_log import Outcome, RegistryLog, parse_public_key, public_key_text
+from schemas.keys import KeyRegistry, load_or_create_private_key, load_private_key
+from schemas.registry_log import Outcome, RegistryLog, parse_public_key
 from schemas.settings import ContractSettings, KafkaSettings
+from schemas.signed import public_key_text
 from schemas.topics import KEYS
 from wbx.broker import wait_for_broker
 
@@ -43,9 +44,7 @@ def signing_key(contract: ContractSettings) -> Ed25519PrivateKey:
 
 def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     """The registry key at `path`, made (mode 0600) if there is none yet."""
-    if not path.exists():
-        write_private_key(Ed25519PrivateKey.generate(), path)
-    return load_private_key(path)
+    return load_or_create_private_key(path)
 
 
 def records_of(contract: ContractSettings, kafka: KafkaSettings) -> list[bytes]:

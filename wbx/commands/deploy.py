@@ -9,9 +9,7 @@ from pathlib import Path
 import click
 
 from schemas.errors import WbxError
-from schemas.reference import load_reference
-from schemas.settings import ContractSettings, KafkaSettings
-from schemas.topics import load_topic_plan
+from wbx.topics import reference_and_plan
 
 DEFAULT_DIR = Path("infra/deploy/compose/secrets")
 
@@ -44,12 +42,11 @@ def secrets_command(directory: Path, force: bool) -> None:
             "broker, WBX container and agency must get the new ones"
         )
     try:
-        reference = load_reference(ContractSettings().reference_file)
-        pccs = sorted(reference.pccs)
-        specs = load_topic_plan(KafkaSettings().topics_file, pccs)
+        reference, specs = reference_and_plan()
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None
-    principals = sorted({rule.principal for rule in acls(specs, sorted(reference.agencies), pccs)})
+    rules = acls(specs, sorted(reference.agencies), sorted(reference.pccs))
+    principals = sorted({rule.principal for rule in rules})
     files = deployment_secrets(principals, datetime.now(UTC))
     # The top directory keeps other host users out; the subdirectories are bind-mounted, and
     # the containers' own users (not root) must read them.

@@ -44,13 +44,10 @@ def asyncapi(output: Path | None) -> None:
 
     from schemas.asyncapi import asyncapi_document
     from schemas.errors import WbxError
-    from schemas.reference import load_reference
-    from schemas.settings import ContractSettings, KafkaSettings
-    from schemas.topics import load_topic_plan
+    from wbx.commands.topics import planned_topics
 
     try:
-        pccs = sorted(load_reference(ContractSettings().reference_file).pccs)
-        plan = load_topic_plan(KafkaSettings().topics_file, pccs)
+        plan = planned_topics()
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None
     text = json.dumps(asyncapi_document(plan), indent=2) + "\n"

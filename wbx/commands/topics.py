@@ -8,18 +8,15 @@ import click
 from aiokafka.errors import KafkaError
 
 from schemas.errors import WbxError
-from schemas.reference import load_reference
-from schemas.settings import ContractSettings, KafkaSettings
-from schemas.topics import TopicSpec, load_topic_plan
+from schemas.settings import KafkaSettings
+from schemas.topics import TopicSpec
 from wbx.broker import wait_for_broker
-from wbx.topics import TopicReport, apply_topics
+from wbx.topics import TopicReport, apply_topics, reference_and_plan
 
 
 def planned_topics(kafka: KafkaSettings | None = None) -> list[TopicSpec]:
-    """The expanded topic plan for the configured reference data's PCCs."""
-    kafka = kafka or KafkaSettings()
-    reference = load_reference(ContractSettings().reference_file)
-    return load_topic_plan(kafka.topics_file, sorted(reference.pccs))
+    """The expanded topic plan for the configured reference data's PCCs and agencies."""
+    return reference_and_plan(kafka)[1]
 
 
 async def reach_and_apply(kafka: KafkaSettings, timeout: float) -> TopicReport:
@@ -94,13 +91,10 @@ def render(fmt: str, cluster: str, output: str | None) -> None:
     from wbx.render import acl_table, kafka_cli, strimzi_yaml
 
     try:
-        kafka = KafkaSettings()
-        reference = load_reference(ContractSettings().reference_file)
-        pccs = sorted(reference.pccs)
-        specs = load_topic_plan(kafka.topics_file, pccs)
+        reference, specs = reference_and_plan()
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None
-    agencies = sorted(reference.agencies)
+    pccs, agencies = sorted(reference.pccs), sorted(reference.agencies)
     if fmt == "strimzi":
         text = strimzi_yaml(specs, agencies, pccs, cluster)
     elif fmt == "acl":
