@@ -188,9 +188,14 @@ def install_agents(
         outcome: Outcome, raw: bytes | None, position: Position, received_at: datetime
     ) -> None:
         # After the outputs: a receipt never says "ok" for an event not yet on its topics.
-        addressed = receipt_for(
-            outcome, raw, position, received_at, clock(), receipts, topics.receipts
-        )
+        try:
+            addressed = receipt_for(
+                outcome, raw, position, received_at, clock(), receipts, topics.receipts
+            )
+        except Exception:  # a bug must cost one receipt, not the stream
+            logger.exception("no receipt for %s: issuing it failed", position)
+            metrics.EVENTS_OUT.labels("verify", "receipt-failed").inc()
+            return
         if addressed is None:
             metrics.EVENTS_OUT.labels("verify", "unaddressed").inc()
             return

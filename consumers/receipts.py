@@ -9,15 +9,15 @@ record keeps it for the operators.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from consumers.quarantine import Position
+from consumers.quarantine import IDENTITY_CHARS, Position, clean_text
 from consumers.verify import Accepted, Outcome, Rejected
+from schemas import strict_json
 from schemas.envelope import agency_of
 from schemas.receipts import OK, RECEIPT_KEY_PURPOSE, REPLAY, Receipt
 from schemas.signed import key_id
@@ -41,15 +41,23 @@ def _sha256(data: bytes) -> str:
 
 
 def _claimed(raw: bytes) -> tuple[str | None, str | None, str | None]:
-    """The `source`, `id` and `wbxsig` a record claims, when it is a JSON object."""
+    """The `source`, `id` and `wbxsig` a record claims, when it is an I-JSON object.
+
+    Read as the contract reads (`strict_json`: bounded depth, no lone surrogates), so a
+    hostile record cannot make the receipt fail; an `id` is cut as quarantine cuts it.
+    """
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        value = strict_json.loads(raw)
+    except strict_json.NotIJsonError:
         return None, None, None
     if not isinstance(value, dict):
         return None, None, None
-    found = [value.get(name) for name in ("source", "id", "wbxsig")]
-    return tuple(v if isinstance(v, str) else None for v in found)  # type: ignore[return-value]
+    source, event_id, signature = (value.get(n) for n in ("source", "id", "wbxsig"))
+    return (
+        source if isinstance(source, str) else None,
+        clean_text(event_id, IDENTITY_CHARS) if isinstance(event_id, str) else None,
+        signature if isinstance(signature, str) else None,
+    )
 
 
 def receipt_for(
@@ -96,7 +104,9 @@ def receipt_for(
         verdict=verdict,
         detail=detail,
         record_sha256=_sha256(data),
-        signature_sha256=_sha256(signature.encode()) if signature is not None else None,
+        signature_sha256=(
+            _sha256(signature.encode("utf-8", "surrogatepass")) if signature is not None else None
+        ),
         received_at=received_at,
         issued_at=issued_at,
         topic=position.topic,

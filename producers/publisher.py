@@ -30,16 +30,19 @@ from aiokafka.errors import (
     SaslAuthenticationFailed,
     TopicAuthorizationFailedError,
 )
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from prometheus_client import Gauge
 
 from producers.outbox import Outbox, OutboxFullError
+from producers.receipts import wait_for_receipt
 from producers.settings import PublisherSettings
 from schemas.compose import envelope_from_object
 from schemas.envelope import CONTENT_TYPE, Envelope, EnvelopeBody
-from schemas.errors import BrokerRefusedError
+from schemas.errors import BrokerRefusedError, ConfigurationError
 from schemas.keys import key_id, load_private_key
-from schemas.settings import KafkaSettings
+from schemas.receipts import Receipt
+from schemas.settings import ContractSettings, KafkaSettings
+from schemas.signed import parse_public_key
 from schemas.signing import sign_wire
 from schemas.topics import INGEST
 
@@ -394,11 +397,14 @@ class Publisher(Forwarder):
         outbox: Outbox,
         kafka: KafkaSettings | None = None,
         settings: PublisherSettings | None = None,
+        receipt_key: Ed25519PublicKey | None = None,
     ) -> None:
         super().__init__(outbox, kafka, settings, name=agency)
         self.agency = agency
         self.kid = key_id(agency, private_key.public_key())
         self._private_key = private_key
+        self.receipt_key = receipt_key
+        """The platform's receipt key: receipts not signed by it are refused."""
 
     @classmethod
     def open(
@@ -408,10 +414,16 @@ class Publisher(Forwarder):
         kafka: KafkaSettings | None = None,
         settings: PublisherSettings | None = None,
     ) -> Publisher:
-        """A publisher using the agency's key file and its outbox under the configured folder."""
+        """A publisher using the agency's key file and its outbox under the configured folder,
+        checking receipts against `WBX_RECEIPT_PUBLIC_KEY` when it is set."""
         settings = settings or PublisherSettings()
         outbox = Outbox.for_agency(settings.outbox_dir, agency, settings.outbox_max_events)
-        return cls(agency, load_private_key(key_file), outbox, kafka, settings)
+        configured = ContractSettings().receipt_public_key
+        try:
+            receipt_key = parse_public_key(configured) if configured else None
+        except ValueError as exc:
+            raise ConfigurationError(f"WBX_RECEIPT_PUBLIC_KEY is {exc}") from None
+        return cls(agency, load_private_key(key_file), outbox, kafka, settings, receipt_key)
 
     def sign(self, item: Mapping[str, Any] | EnvelopeBody) -> dict[str, Any]:
         """Validate and sign a payload or envelope; EnvelopeInvalidError names a bad field."""
@@ -421,3 +433,9 @@ class Publisher(Forwarder):
     async def publish(self, item: Mapping[str, Any] | EnvelopeBody) -> Queued:
         """Validate, sign and durably queue one event; it is sent as soon as the broker allows."""
         return self.enqueue_signed(self.sign(item))
+
+    async def receipt(self, event_id: str, timeout: float = 60.0) -> Receipt:
+        """The platform's signed receipt for one of this agency's events (its verdict:
+        `ok`, `replay` or why it was quarantined); ReceiptError when none comes in time or
+        it is not signed by `receipt_key`."""
+        return await wait_for_receipt(self.kafka, self.agency, event_id, self.receipt_key, timeout)

@@ -16,7 +16,7 @@ import random
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.envelope import utc_iso
@@ -101,7 +101,8 @@ class HostileGenerator:
     def __init__(self, seed: int, keys: HostileKeys, max_record_bytes: int = 1_048_576) -> None:
         self.rng = random.Random(seed)
         self.keys = keys
-        self.now = keys.now
+        # Judged against the clock when sent, not when the keys were made minutes earlier.
+        self.now = max(keys.now, datetime.now(UTC))
         self.max_record_bytes = max_record_bytes
         self._accepted: dict[bytes, bytes | None] = {}
         self._classes: list[tuple[str, Callable[[], tuple[bytes | None, bytes, str, str]]]] = [

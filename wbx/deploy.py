@@ -13,6 +13,8 @@ that need it, read-only, at `/run/wbx`):
   own super-user client configuration), `scram/<principal>` (one password per principal;
   the nodes load them into the metadata log when they format their storage).
 * `wbx/ca.crt`: the CA the WBX containers trust.
+* `worker/receipt-key.pem`: the key every worker signs the senders' receipts with (mounted
+  into the workers only, at `/run/wbx-worker`); its public half is in each `.env`.
 * `worker.env`, `gateway.env`, `admin.env`: the `WBX_*` credentials of each WBX
   container; `grafana.env`: Grafana's admin password.
 """
@@ -29,7 +31,10 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from schemas.signed import public_key_text
 
 BROKER_PRINCIPAL = "wbx-broker"
 """The brokers' own SCRAM user (inter-broker traffic, topic setup); a super user."""
@@ -42,6 +47,9 @@ CERT_LIFETIME = timedelta(days=825)
 
 MOUNT = "/run/wbx"
 """Where the containers see their subdirectory of secrets."""
+
+WORKER_MOUNT = "/run/wbx-worker"
+"""Where the workers alone see theirs (the receipt key)."""
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 
@@ -67,7 +75,7 @@ def bootstrap(port: int = 9093) -> str:
     return ",".join(f"{node_name(n)}:{port}" for n in range(1, NODES + 1))
 
 
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+def _pem_key(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -173,10 +181,18 @@ def deployment_secrets(principals: Sequence[str], now: datetime) -> list[SecretF
         ]
     )
     files.append(SecretFile("kafka/admin.properties", (admin + "\n").encode()))
-    # Every worker must pseudonymise with the same secret, or hop 2 could not join records.
-    pseudonym = {"WBX_WORKER_PSEUDONYM_SECRET": secrets.token_urlsafe(32)}
+    receipt_key = Ed25519PrivateKey.generate()
+    files.append(SecretFile("worker/receipt-key.pem", _pem_key(receipt_key)))
+    receipts = {"WBX_RECEIPT_PUBLIC_KEY": public_key_text(receipt_key.public_key())}
+    # Every worker must pseudonymise with the same secret, or hop 2 could not join records,
+    # and sign receipts with the same key, or senders could not check them against one.
+    worker = {
+        "WBX_WORKER_PSEUDONYM_SECRET": secrets.token_urlsafe(32),
+        "WBX_WORKER_RECEIPT_KEY_FILE": f"{WORKER_MOUNT}/receipt-key.pem",
+        **receipts,
+    }
     for service, principal in CONTAINERS:
-        extra = pseudonym if service == "worker" else None
+        extra = worker if service == "worker" else receipts
         env = _client_env(principal, passwords[principal], extra)
         files.append(SecretFile(f"{service}.env", env))
     grafana = f"GF_SECURITY_ADMIN_PASSWORD={secrets.token_urlsafe(18)}\n"

@@ -88,3 +88,18 @@ def test_records_that_name_no_known_agency_get_no_receipt(rs_key):
     raw = record(stranger)  # a valid agency id, but not one with a receipts topic here
     assert json.loads(raw)["source"].endswith("ME-BP")
     assert _receipt(_judge(raw, rs_key), raw) is None
+
+
+def test_hostile_records_never_make_the_receipt_fail(rs_key):
+    deep = b'{"source": "urn:wbx:agency:RS-BP", "id": "x", "a": ' + b"[" * 50_000
+    deep += b"]" * 50_000 + b"}"
+    surrogate = b'{"source": "urn:wbx:agency:RS-BP", "id": "ab\\ud800c", "wbxsig": "x"}'
+    long_id = json.dumps({"source": "urn:wbx:agency:RS-BP", "id": "i" * 5000}).encode()
+    for raw in (deep, surrogate, long_id):
+        addressed = _receipt(_judge(raw, rs_key), raw)
+        if addressed is not None:
+            receipt = addressed[1]
+            assert Receipt.model_validate_json(receipt.model_dump_json()) == receipt
+            assert receipt.event_id is None or len(receipt.event_id) <= 201
+    addressed = _receipt(_judge(long_id, rs_key), long_id)
+    assert addressed is not None and addressed[1].verdict == "malformed"

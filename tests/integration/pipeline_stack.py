@@ -32,6 +32,7 @@ class Stack:
     keys: dict[str, tuple[Ed25519PrivateKey, KeyEntry]] = field(default_factory=dict)
     worker: WorkerProcess | None = None
     registry_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    receipt_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     overrides: dict[str, str] = field(default_factory=dict)
     """Extra worker settings of one test module."""
 
@@ -45,6 +46,7 @@ class Stack:
         return ContractSettings(
             key_registry=self.tmp / "keys.json",
             registry_public_key=self.registry_public_key,
+            receipt_public_key=public_key_text(self.receipt_key.public_key()),
             registry_private_key=self.tmp / "registry.pem",
             private_key_dir=self.tmp / "private-keys",
         )
@@ -62,6 +64,8 @@ class Stack:
             "WBX_KEY_REGISTRY": str(self.tmp / "keys.json"),
             "WBX_REGISTRY_PUBLIC_KEY": self.registry_public_key,
             "WBX_REGISTRY_PRIVATE_KEY": str(self.tmp / "registry.pem"),
+            "WBX_RECEIPT_PUBLIC_KEY": public_key_text(self.receipt_key.public_key()),
+            "WBX_WORKER_RECEIPT_KEY_FILE": str(self.tmp / "receipt-key.pem"),
             "WBX_PRIVATE_KEY_DIR": str(self.tmp / "private-keys"),
             "WBX_WORKER_METRICS_PORT": "0",
             "WBX_WORKER_REBALANCE_TIMEOUT": "1",
@@ -119,6 +123,7 @@ def start_stack(
         registry.add(entry)
     registry.save(tmp / "keys.json")
     write_private_key(stack.registry_key, tmp / "registry.pem")
+    write_private_key(stack.receipt_key, tmp / "receipt-key.pem")
     return stack
 
 

@@ -10,8 +10,10 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from schemas.signed import public_key_text
 from wbx.cli import cli
 from wbx.deploy import BROKER_PRINCIPAL, deployment_secrets
 
@@ -73,3 +75,16 @@ def test_the_command_never_overwrites_secrets_without_force(tmp_path: Path):
     assert (target / "kafka" / "scram" / "wbx-worker").read_bytes() == before
     assert _run(target, "--force")[0] == 0
     assert (target / "kafka" / "scram" / "wbx-worker").read_bytes() != before
+
+
+def test_the_workers_receipt_key_is_theirs_alone_and_every_container_knows_its_public_half():
+    files = {f.path: f.content for f in deployment_secrets(["wbx-worker"], datetime.now(UTC))}
+    private = serialization.load_pem_private_key(files["worker/receipt-key.pem"], password=None)
+    assert isinstance(private, Ed25519PrivateKey)
+    public = public_key_text(private.public_key())
+    for service in ("worker", "gateway", "admin"):
+        env = dict(line.split("=", 1) for line in files[f"{service}.env"].decode().splitlines())
+        assert env["WBX_RECEIPT_PUBLIC_KEY"] == public
+        assert ("WBX_WORKER_RECEIPT_KEY_FILE" in env) == (service == "worker")
+    pem = files["worker/receipt-key.pem"]  # only in the directory the workers alone mount
+    assert [path for path, content in files.items() if pem in content] == ["worker/receipt-key.pem"]

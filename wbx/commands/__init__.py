@@ -25,6 +25,7 @@ _MODULES = (
     "stats",
     "config",
     "deploy",
+    "receipts",
 )
 
 

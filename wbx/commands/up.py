@@ -16,7 +16,9 @@ from consumers.settings import WorkerSettings
 from gateway.auth import Role, TokenAuthority
 from gateway.settings import GatewaySettings
 from schemas.errors import WbxError
+from schemas.keys import load_or_create_private_key
 from schemas.settings import ContractSettings, KafkaSettings
+from schemas.signed import public_key_text
 from schemas.topics import KEYS
 from wbx.broker import BrokerUnreachableError, EmbeddedBroker, free_port, wait_for_broker
 from wbx.commands._registry import load_or_create_signing_key, public_text
@@ -111,6 +113,16 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
             signer = load_or_create_signing_key(contract.registry_private_key)
             env["WBX_REGISTRY_PUBLIC_KEY"] = public_text(signer)
             click.echo(f"key registry: {KEYS}, changes signed by {contract.registry_private_key}")
+        if not contract.receipt_public_key:
+            # The workers sign receipts with one key; every reader checks them against it.
+            worker = WorkerSettings()
+            key_file = worker.receipt_key_file
+            if "receipt_key_file" not in worker.model_fields_set:  # not configured: ours
+                key_file = var_dir / "receipt-key.pem"
+                env["WBX_WORKER_RECEIPT_KEY_FILE"] = str(key_file)
+            receipts = load_or_create_private_key(key_file)
+            env["WBX_RECEIPT_PUBLIC_KEY"] = public_key_text(receipts.public_key())
+            click.echo(f"receipts signed by {key_file} ({env['WBX_RECEIPT_PUBLIC_KEY']})")
         if demo:
             env["WBX_KEY_REGISTRY"] = str(demo_keys(var_dir / "sim-keys"))
         platform.spawn("worker-verify", ["worker"], {**env, "WBX_WORKER_HOPS": "verify"})
