@@ -202,12 +202,18 @@ class GatewayService:
         return await self.kafka.missing_topics(needed, timeout_ms=3_000)
 
     def view(self, pcc: str) -> PccAlerts:
-        """The alert view of one PCC."""
-        return self.alerts[pcc]
+        """The alert view of one PCC, without any alert past its sender's deadline."""
+        view = self.alerts[pcc]
+        view.expire(self.clock())
+        return view
+
+    def view_of(self, pcc: str | None) -> PccAlerts | None:
+        """`view(pcc)`, or None for a PCC this gateway does not serve."""
+        return self.view(pcc) if pcc in self.alerts else None
 
     async def acknowledge(self, pcc: str, alert_id: str, by: str, note: str | None) -> AlertState:
         """Record who acknowledged an alert, for every instance and the audit trail."""
-        view = self.alerts[pcc]
+        view = self.view(pcc)
         state = view.alerts.get(alert_id)
         if state is None:
             raise AlertNotFoundError(f"alert {alert_id} is not in the view of {pcc}")
@@ -237,6 +243,7 @@ class GatewayService:
         now = self.clock()
         count = 0
         for view in self.alerts.values():
+            view.expire(now)  # the deadline is checked on this pass too: streams hear of it
             for state in view.due_for_escalation(now, limits):
                 action = escalation_for(state, now)
                 await self._send_action(action)

@@ -58,8 +58,16 @@ class AlertState:
         return replace(self)
 
 
-Change = tuple[int, AlertState]
-"""A numbered change of one PCC's view: the sequence number and the alert as it then was."""
+@dataclass(frozen=True)
+class Removal:
+    """An alert gone from the view: its sender's deadline (`retain_until`) passed."""
+
+    alert_id: str
+
+
+Change = tuple[int, AlertState | Removal]
+"""A numbered change of one PCC's view: the sequence number and the alert as it then was,
+or its removal."""
 
 QUEUE_SIZE = 1_000
 """Changes queued for one open stream; a client that falls this far behind is dropped and
@@ -81,9 +89,9 @@ class PccAlerts:
         self.subscribers: set[asyncio.Queue[Change | None]] = set()
         self.actions: set[str] = set()
 
-    def _changed(self, state: AlertState) -> None:
+    def _changed(self, state: AlertState | Removal) -> None:
         self.seq += 1
-        entry = (self.seq, state.snapshot())
+        entry: Change = (self.seq, state.snapshot() if isinstance(state, AlertState) else state)
         self.log.append(entry)
         for queue in list(self.subscribers):
             if queue.qsize() >= QUEUE_SIZE:
@@ -131,6 +139,25 @@ class PccAlerts:
             state.escalated_at = action.at
         self._changed(state)
         return True
+
+    def expire(self, now: datetime) -> list[str]:
+        """Drop every alert whose sender's deadline has passed, and every earlier change
+        that shows it, so no page, list or stream serves it again; open streams are told
+        it is gone. Returns the ids dropped."""
+        gone = [alert_id for alert_id, s in self.alerts.items() if s.alert.retain_until <= now]
+        if not gone:
+            return []
+        for alert_id in gone:
+            del self.alerts[alert_id]
+            self.actions.discard(derived_id("acknowledge", alert_id))
+            self.actions.discard(derived_id("escalate", alert_id))
+        dropped = set(gone)
+        kept = [(seq, s) for seq, s in self.log
+                if isinstance(s, Removal) or s.alert.id not in dropped]  # fmt: skip
+        self.log = deque(kept, maxlen=self.log.maxlen)
+        for alert_id in gone:
+            self._changed(Removal(alert_id))
+        return gone
 
     def due_for_escalation(
         self, now: datetime, after: dict[ImpactLevel, timedelta]

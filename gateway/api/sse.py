@@ -1,6 +1,7 @@
 """Server-Sent Events of one PCC's alert view, for the API stream and the console page.
 
-Each change is a frame `id: <seq>` / `event: alert` / `data: <AlertOut JSON>`. A client that
+Each change is a frame `id: <seq>` / `event: alert` / `data: <AlertOut JSON>`, or `event:
+removed` / `data: {"id": ...}` when an alert's sender's deadline passes. A client that
 reconnects with `Last-Event-ID` (browsers' EventSource does so by itself) gets the changes it
 missed from the view's backlog, then the live ones; a keep-alive comment every 15 s keeps
 proxies from closing a quiet stream.
@@ -17,7 +18,7 @@ from fastapi.responses import StreamingResponse
 
 from gateway import metrics
 from gateway.api.models import AlertOut
-from gateway.views import AlertState, PccAlerts
+from gateway.views import AlertState, PccAlerts, Removal
 
 HEARTBEAT_SECONDS = 15.0
 
@@ -26,8 +27,11 @@ Display = Callable[[AlertState], dict[str, str]]
 """Extra, page-specific fields of a frame (the console adds the alert in the user's language)."""
 
 
-def frame(seq: int, state: AlertState, display: Display | None = None) -> bytes:
-    """One SSE frame of an alert change."""
+def frame(seq: int, state: AlertState | Removal, display: Display | None = None) -> bytes:
+    """One SSE frame of an alert change: `event: alert`, or `event: removed` with the id of
+    an alert whose sender's deadline passed."""
+    if isinstance(state, Removal):
+        return f"id: {seq}\nevent: removed\ndata: {json.dumps({'id': state.alert_id})}\n\n".encode()
     out = AlertOut.from_state(state)
     if display is None:
         data = out.model_dump_json()

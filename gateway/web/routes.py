@@ -369,7 +369,7 @@ async def read_console(request: Request, session_id: SessionCookie = None) -> Re
     service = _service(request)
     pcc_id = session.principal.pcc or ""
     pcc = service.reference.pccs.get(pcc_id)
-    view = service.alerts.get(pcc_id)
+    view = service.view_of(pcc_id)
     states = list(reversed(view.alerts.values())) if view is not None else []
     t = _translator(request)
     now = datetime.now(UTC)
@@ -411,7 +411,7 @@ async def read_console_alert(
     session = _operator(request, session_id)
     if session is None:
         return _to_sign_in(request)
-    view = _service(request).alerts.get(session.principal.pcc or "")
+    view = _service(request).view_of(session.principal.pcc)
     state = view.alerts.get(alert_id) if view is not None else None
     if state is None:
         return _refused(request, 404, N_("There is no such alert in this centre."))
@@ -454,7 +454,7 @@ async def read_console_stream(request: Request, session_id: SessionCookie = None
     session = _operator(request, session_id)
     if session is None:
         return Response("sign in first", status_code=401)
-    view = _service(request).alerts.get(session.principal.pcc or "")
+    view = _service(request).view_of(session.principal.pcc)
     if view is None:
         return Response("no such PCC", status_code=404)
     after = request.query_params.get("after")

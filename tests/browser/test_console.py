@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from gateway.auth import Role
-from schemas.topics import INGEST
+from schemas.topics import INGEST, alerts_topic
 from tests.browser.conftest import RequestLog, screenshot_path
 from tests.factories import make_alert
 from tests.integration.gateway_server import LiveGateway
@@ -248,4 +248,28 @@ async def test_a_cut_stream_shows_the_indicator_and_the_list_catches_up(
         await page.screenshot(path=screenshot_path("console-caught-up"))
         assert requests_log.foreign(gw.base) == []
     finally:
+        await page.context.close()
+
+
+async def test_an_alert_leaves_the_open_console_when_its_senders_deadline_passes(
+    browser: Browser, gw: LiveGateway, stack: Stack, requests_log: RequestLog
+):
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    alert = make_alert("pcc-plav", "high", "AL-ME").model_copy(update={"retain_until": soon})
+    await produce(stack.bootstrap, alerts_topic("pcc-plav"),
+                  [(alert.id.encode(), alert.model_dump_json().encode())])  # fmt: skip
+    page = await signed_in(browser, gw, "pcc-plav", requests_log)
+    row = page.locator(f"#alert-{alert.id}")
+    try:
+        await expect(row).to_be_visible(timeout=15_000)
+        gw.clock.offset = timedelta(minutes=2)  # past the deadline
+        await expect(row).to_have_count(0, timeout=5_000)  # told over the open stream
+        assert alert.id not in gw.service.view("pcc-plav").alerts
+        await page.reload()
+        await expect(page.locator("#live")).to_have_class(re.compile("ok"), timeout=15_000)
+        await expect(row).to_have_count(0)
+        detail = await page.goto(f"{gw.base}/console/alerts/{alert.id}")
+        assert detail is not None and detail.status == 404
+    finally:
+        gw.clock.offset = timedelta()
         await page.context.close()

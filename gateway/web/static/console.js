@@ -236,4 +236,10 @@
     live.className = "live lost";
   });
   stream.addEventListener("alert", (message) => show(JSON.parse(message.data)));
+  // The sender's deadline passed: the alert may no longer be shown anywhere.
+  stream.addEventListener("removed", (message) => {
+    const gone = document.getElementById("alert-" + JSON.parse(message.data).id);
+    if (gone) gone.remove();
+    refresh();
+  });
 })();
