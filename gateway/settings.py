@@ -73,7 +73,10 @@ class GatewaySettings(BaseSettings):
     escalation_check_interval: float = Field(default=1.0, gt=0)
     alerts_per_pcc: int = Field(default=10_000, gt=0, description="bounded in-memory view")
     receipts_per_agency: int = Field(
-        default=10_000, gt=0, description="receipts kept per agency (the oldest leave)"
+        default=5_000,
+        gt=0,
+        description="receipts kept in memory per agency for GET /v1/receipts (the oldest "
+        "leave; about 1 KB each); the agency's topic keeps them all",
     )
     stream_backlog: int = Field(default=5_000, gt=0, description="events kept for SSE resume")
     stat_cells: int = Field(
