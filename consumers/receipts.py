@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -30,7 +31,7 @@ class ReceiptSigner:
 
     private: Ed25519PrivateKey
 
-    @property
+    @cached_property
     def kid(self) -> str:
         """`receipt.` and 12 hex digits of the public key's SHA-256."""
         return key_id(self.private.public_key(), RECEIPT_KEY_PURPOSE)
