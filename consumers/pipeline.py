@@ -27,7 +27,6 @@ from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.quarantine import Position, quarantine_key, quarantine_record
 from consumers.receipts import ReceiptSigner, receipt_for
-from consumers.replay import read_batches, read_to_end
 from consumers.settings import Hops
 from consumers.state import Applied, Rebuild, RegionalState
 from consumers.verify import (
@@ -41,6 +40,7 @@ from consumers.verify import (
 )
 from schemas.derived import Alert, QuarantineRecord, SharedRecord
 from schemas.envelope import CONTENT_TYPE
+from schemas.reading import read_batches, read_to_end
 from schemas.registry_log import RegistryLog, follow
 from schemas.settings import KafkaSettings
 from schemas.verification import Verifier

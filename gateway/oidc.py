@@ -106,23 +106,19 @@ class OidcVerifier:
         return self._client
 
     def check(self, token: str) -> Principal:
-        """The principal of a valid token of this issuer; TokenError says why not."""
+        """The principal of a valid access token of this issuer; TokenError says why not."""
+        return self.principal(self.claims(token, self.audience))
+
+    def claims(self, token: str, audience: str) -> dict[str, Any]:
+        """The claims of a valid token this issuer made for `audience` (the API's for an
+        access token, the web client's for an ID token); TokenError says why not."""
         try:
             key = self._keys().get_signing_key_from_jwt(token)
         except jwt.PyJWKClientError as exc:
             raise TokenError(f"the token's key is not one of {self.issuer}'s: {exc}") from None
         except jwt.InvalidTokenError as exc:
             raise TokenError(f"the token is not valid: {exc}") from None
-        claims = decode_token(token, key.key, ALGORITHMS, self.audience, self.issuer)
-        return self.principal(claims)
-
-    def id_claims(self, token: str, client_id: str) -> dict[str, Any]:
-        """The claims of a valid ID token this issuer made for `client_id`."""
-        try:
-            key = self._keys().get_signing_key_from_jwt(token)
-        except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
-            raise TokenError(f"the ID token's key is not one of {self.issuer}'s: {exc}") from None
-        return decode_token(token, key.key, ALGORITHMS, client_id, self.issuer)
+        return decode_token(token, key.key, ALGORITHMS, audience, self.issuer)
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
         """The WBX role and binding the claims name; TokenError when they name none."""
@@ -298,7 +294,7 @@ class OidcWebSignIn:
         access, id_token = tokens.get("access_token"), tokens.get("id_token")
         if not isinstance(access, str) or not isinstance(id_token, str):
             raise TokenError("the issuer's answer lacks an access token or an ID token")
-        identity = self.verifier.id_claims(id_token, self.client_id)
+        identity = self.verifier.claims(id_token, self.client_id)
         if not secrets.compare_digest(str(identity.get("nonce", "")), login.nonce):
             raise TokenError("the ID token is not for this sign-in (nonce)")
         return self.verifier.check(access)

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway import metrics
 from gateway.auth import Principal, TokenAuthority
@@ -26,11 +25,10 @@ from schemas.asyncapi import asyncapi_document
 from schemas.derived import AlertAction, derived_id
 from schemas.disclosure import load_ptable
 from schemas.envelope import Envelope, agency_of
-from schemas.errors import ConfigurationError, WbxError
+from schemas.errors import WbxError
 from schemas.reference import load_reference
 from schemas.registry_log import RegistryLog
 from schemas.settings import ContractSettings, KafkaSettings
-from schemas.signed import parse_public_key
 from schemas.strict_json import excerpt
 from schemas.topics import ALERT_ACKS, INGEST, STATS, alerts_topic, load_topic_plan
 from schemas.verification import Verifier
@@ -56,16 +54,6 @@ class IngestResult:
     status: str
     reason: str
     detail: str = ""
-
-
-def _receipt_key(text: str | None) -> Ed25519PublicKey | None:
-    """The configured receipt key; a clear error naming the setting when it is no key."""
-    if text is None:
-        return None
-    try:
-        return parse_public_key(text)
-    except ValueError as exc:
-        raise ConfigurationError(f"WBX_RECEIPT_PUBLIC_KEY is {exc}") from None
 
 
 class GatewayService:
@@ -107,7 +95,7 @@ class GatewayService:
             agency: AgencyReceipts(self.settings.receipts_per_agency)
             for agency in sorted(self.reference.agencies)
         }
-        self.receipt_key = _receipt_key(contract.receipt_public_key)
+        self.receipt_key = contract.receipt_key()
         self.feeds = Feeds(self.kafka, self.alerts, self.stats, self.keys, self.receipts)
         outbox = Outbox(
             self.settings.outbox_dir / "gateway.sqlite3", self.settings.outbox_max_events

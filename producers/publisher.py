@@ -38,11 +38,10 @@ from producers.receipts import wait_for_receipt
 from producers.settings import PublisherSettings
 from schemas.compose import envelope_from_object
 from schemas.envelope import CONTENT_TYPE, Envelope, EnvelopeBody
-from schemas.errors import BrokerRefusedError, ConfigurationError
+from schemas.errors import BrokerRefusedError
 from schemas.keys import key_id, load_private_key
 from schemas.receipts import Receipt
 from schemas.settings import ContractSettings, KafkaSettings
-from schemas.signed import parse_public_key
 from schemas.signing import sign_wire
 from schemas.topics import INGEST
 
@@ -418,11 +417,7 @@ class Publisher(Forwarder):
         checking receipts against `WBX_RECEIPT_PUBLIC_KEY` when it is set."""
         settings = settings or PublisherSettings()
         outbox = Outbox.for_agency(settings.outbox_dir, agency, settings.outbox_max_events)
-        configured = ContractSettings().receipt_public_key
-        try:
-            receipt_key = parse_public_key(configured) if configured else None
-        except ValueError as exc:
-            raise ConfigurationError(f"WBX_RECEIPT_PUBLIC_KEY is {exc}") from None
+        receipt_key = ContractSettings().receipt_key()
         return cls(agency, load_private_key(key_file), outbox, kafka, settings, receipt_key)
 
     def sign(self, item: Mapping[str, Any] | EnvelopeBody) -> dict[str, Any]:

@@ -15,11 +15,11 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from aiokafka import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from schemas.errors import WbxError
+from schemas.reading import read_batches
 from schemas.receipts import Receipt
 from schemas.settings import KafkaSettings
 from schemas.topics import receipts_topic
@@ -49,32 +49,17 @@ async def read_receipts(
     """The agency's receipts from the beginning of its topic; with `follow`, then every
     new one until cancelled. Records that are not receipts are logged and skipped."""
     topic = receipts_topic(agency)
-    consumer = kafka.reader()
-    await consumer.start()
-    try:
-        await consumer.topics()  # all topics: naming one would make the embedded broker create it
-        found = consumer.partitions_for_topic(topic) or set()
-        partitions = [TopicPartition(topic, p) for p in sorted(found)]
-        if not partitions:
-            raise ReceiptError(f"the broker has no topic {topic}: run `wbx topics apply`")
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        end = await consumer.end_offsets(partitions)
-        while True:
-            batch = await consumer.getmany(timeout_ms=200)
-            for messages in batch.values():
-                for message in messages:
-                    try:
-                        receipt = Receipt.model_validate_json(message.value or b"")
-                    except ValidationError as exc:
-                        logger.warning("not a receipt at %s@%d: %s", topic, message.offset, exc)
-                        continue
-                    valid = None if trusted is None else receipt.signature_valid(trusted)
-                    yield Read(receipt, valid)
-            if not follow and all([await consumer.position(tp) >= end[tp] for tp in partitions]):
-                return
-    finally:
-        await consumer.stop()
+    if await kafka.missing_topics([topic]):
+        raise ReceiptError(f"the broker has no topic {topic}: run `wbx topics apply`")
+    async for messages in read_batches(kafka, [topic], follow=follow):
+        for message in messages:
+            try:
+                receipt = Receipt.model_validate_json(message.value or b"")
+            except ValidationError as exc:
+                logger.warning("not a receipt at %s@%d: %s", topic, message.offset, exc)
+                continue
+            valid = None if trusted is None else receipt.signature_valid(trusted)
+            yield Read(receipt, valid)
 
 
 async def wait_for_receipt(

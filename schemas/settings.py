@@ -10,8 +10,12 @@ from typing import Any, Literal, Self
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.errors import ConfigurationError
+from schemas.signed import parse_public_key
 
 INFRA_DIR = Path(__file__).resolve().parent.parent / "infra"
 
@@ -64,6 +68,16 @@ class ContractSettings(BaseSettings):
         description="A retired key still verifies records received this long after its "
         "valid_until (records in flight when it was retired).",
     )
+
+    def receipt_key(self) -> Ed25519PublicKey | None:
+        """The platform's receipt key, if configured; ConfigurationError naming the setting
+        when it is not a key."""
+        if self.receipt_public_key is None:
+            return None
+        try:
+            return parse_public_key(self.receipt_public_key)
+        except ValueError as exc:
+            raise ConfigurationError(f"WBX_RECEIPT_PUBLIC_KEY is {exc}") from None
 
 
 class KafkaSettings(BaseSettings):

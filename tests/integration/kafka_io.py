@@ -14,7 +14,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from consumers.replay import read_to_end
+from schemas.reading import read_to_end
 from schemas.settings import KafkaSettings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,9 +11,9 @@ import click
 from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from consumers.replay import read_to_end
 from schemas.errors import KeyRegistryError, PrivateKeyError, WbxError
 from schemas.keys import KeyRegistry, load_or_create_private_key, load_private_key
+from schemas.reading import read_to_end
 from schemas.registry_log import Outcome, RegistryLog, parse_public_key
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.signed import public_key_text

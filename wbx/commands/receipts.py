@@ -9,7 +9,6 @@ import click
 
 from schemas.errors import WbxError
 from schemas.settings import ContractSettings, KafkaSettings
-from schemas.signed import parse_public_key
 
 
 @click.command("receipts")
@@ -31,16 +30,15 @@ def command(agency: str, follow: bool, verify: bool, verdict: str | None) -> Non
 
     trusted = None
     if verify:
-        text = ContractSettings().receipt_public_key
-        if not text:
+        try:
+            trusted = ContractSettings().receipt_key()
+        except WbxError as exc:
+            raise click.ClickException(str(exc)) from None
+        if trusted is None:
             raise click.ClickException(
                 "--verify needs the platform's receipt key: set WBX_RECEIPT_PUBLIC_KEY "
                 "(the gateway publishes it at /v1/receipts/key)"
             )
-        try:
-            trusted = parse_public_key(text)
-        except ValueError as exc:
-            raise click.ClickException(f"WBX_RECEIPT_PUBLIC_KEY is {exc}") from None
     counts = {"shown": 0, "invalid": 0}
 
     async def run() -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from consumers.replay import read_to_end
 from schemas.derived import StatCell
 from schemas.disclosure import load_ptable
 from schemas.errors import WbxError
+from schemas.reading import read_to_end
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import STATS
 from wbx.broker import wait_for_broker
