@@ -22,6 +22,7 @@ class Topics:
     verified: Any
     shared: Any
     audit: Any
+    audit_checkpoints: Any
     stats: Any
     stats_fine: Any
     alerts: dict[str, Any]
@@ -109,6 +110,7 @@ def declare_topics(app: faust.App, pcc_ids: list[str], agency_ids: list[str]) ->
         verified=raw(names.VERIFIED),
         shared=raw(names.SHARED),
         audit=raw(names.AUDIT),
+        audit_checkpoints=raw(names.AUDIT_CHECKPOINTS),
         stats=raw(names.STATS),
         stats_fine=raw(names.STATS_FINE),
         alerts={pcc: raw(names.alerts_topic(pcc)) for pcc in pcc_ids},

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from consumers import metrics
 from consumers.app import Topics
+from consumers.audit import alert_release
 from consumers.probes import Check
 from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
@@ -38,6 +39,7 @@ from consumers.verify import (
     receipt_time,
     verify_record,
 )
+from schemas.audit import AuditChain, AuditFact
 from schemas.derived import Alert, QuarantineRecord, SharedRecord
 from schemas.envelope import CONTENT_TYPE
 from schemas.reading import read_batches, read_to_end
@@ -90,11 +92,18 @@ def install_agents(
     flush_interval: float,
     clock: Callable[[], datetime],
     receipts: ReceiptSigner,
+    audit_run: Callable[[str], str],
+    audit_checkpoint_interval: float,
     hops: Hops = Hops.BOTH,
 ) -> dict[str, Check]:
     """Register the agents and timers of the hops this worker runs on `app`; returns the
-    readiness checks of those hops (for `/readyz`)."""
+    readiness checks of those hops (for `/readyz`). `audit_run(stage)` names the audit
+    chain of a stage for this run; the platform key (`receipts`) signs its records."""
     guard = ReplayGuard(seen, replay_horizon)
+    # One chain per agent: each appends from its own sequential loop, so its records reach
+    # the producer in the order they were linked.
+    releases = AuditChain(audit_run("verify-protect"), receipts.private, receipts.kid)
+    deliveries = AuditChain(audit_run("aggregate-route"), receipts.private, receipts.kid)
 
     async def emit(
         topic: Any, key: bytes | None, value: bytes, headers: Any = JSON_HEADERS
@@ -219,9 +228,22 @@ def install_agents(
         await emit(topics.shared, key, _json(protected.shared), JSON_HEADERS)
         metrics.EVENTS_OUT.labels("protect", "shared").inc()
         if protected.audit is not None:
-            await emit(topics.audit, key, _json(protected.audit), JSON_HEADERS)
-            metrics.EVENTS_OUT.labels("protect", "audit").inc()
+            await audit(releases, protected.audit, "protect")
         metrics.END_TO_END.observe(max(0.0, (clock() - envelope.time).total_seconds()))
+
+    async def audit(chain: AuditChain, fact: AuditFact, stage: str) -> None:
+        record = chain.link(fact)
+        await emit(topics.audit, chain.chain.encode("utf-8"), _json(record), JSON_HEADERS)
+        metrics.EVENTS_OUT.labels(stage, "audit").inc()
+
+    async def checkpoint_audit() -> None:
+        # The heads, so that deleting a chain's last records shows too (schemas/audit.py).
+        for chain in (releases, deliveries):
+            head = chain.checkpoint(clock())
+            if head is not None:
+                key = chain.chain.encode("utf-8")
+                await emit(topics.audit_checkpoints, key, _json(head), JSON_HEADERS)
+                metrics.EVENTS_OUT.labels("audit", "checkpoint").inc()
 
     rebuilt = asyncio.Event()
     rebuild_lock = asyncio.Lock()
@@ -262,6 +284,7 @@ def install_agents(
     async def send_alert(alert: Alert) -> None:
         await emit(topics.alerts[alert.pcc], alert.id.encode("ascii"), _json(alert), JSON_HEADERS)
         regional.mark_sent(alert)
+        await audit(deliveries, alert_release(alert, clock()), "route")
         metrics.EVENTS_OUT.labels("route", "alerts").inc()
         metrics.ALERTS.labels(alert.pcc, alert.rule, alert.severity.value).inc()
 
@@ -317,6 +340,8 @@ def install_agents(
     if hops in (Hops.BOTH, Hops.AGGREGATE):
         app.agent(topics.shared, concurrency=1, name="aggregate-route")(aggregate_route)
         app.timer(flush_interval)(flush_stats)
+
+    app.timer(audit_checkpoint_interval)(checkpoint_audit)
 
     @app.timer(5.0)
     async def report_state() -> None:

@@ -19,8 +19,9 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from consumers.pseudonyms import Pseudonymiser
+from schemas.audit import AuditFact
 from schemas.config_files import load_toml_model
-from schemas.derived import AuditRecord, Provenance, SharedRecord, derived_id, utc_day
+from schemas.derived import Provenance, SharedRecord, derived_id, utc_day
 from schemas.envelope import Envelope
 from schemas.errors import ConfigurationError
 from schemas.payloads import Location
@@ -97,7 +98,7 @@ class Protected:
     """The outputs of protecting one event."""
 
     shared: SharedRecord
-    audit: AuditRecord | None
+    audit: AuditFact | None
 
 
 def age_band(birth: date, on: date) -> AgeBand:
@@ -124,6 +125,7 @@ class _Walk:
     on: date
     withhold: bool  # purpose not served: no personal data at all leaves for this view
     released: dict[str, str] = field(default_factory=dict)
+    pseudonyms: list[str] = field(default_factory=list)
 
     def model(self, model: BaseModel, out: dict[str, Any], path: str) -> None:
         """Apply the policy to the fields of one model (its dump is `out`)."""
@@ -175,8 +177,10 @@ class _Walk:
             self.descend(value, dumped, path)  # nested marks still apply inside a kept value
         elif act is Action.PSEUDONYMISE and isinstance(dumped, str | int | float):
             out[name] = self.psn.pseudonym(mark.kind, str(dumped))
+            self.pseudonyms.append(out[name])
         elif act is Action.PSEUDONYMISE and isinstance(dumped, list):
             out[name] = [self.psn.pseudonym(mark.kind, str(v)) for v in dumped]
+            self.pseudonyms.extend(out[name])
         elif act is Action.GENERALISE and isinstance(value, Location):
             if self.policy.views[self.view].location_to == "section":
                 del out[name]  # the record's border_section stands for the place
@@ -270,9 +274,10 @@ def protect(
     )
     audit = None
     if walk.released:
-        audit = AuditRecord(
+        audit = AuditFact(
             audit_id=derived_id("audit", envelope.source, envelope.id, view),
             at=now,
+            actor="worker",
             recipient=f"view:{view}",
             purpose=envelope.wbxpurpose,
             handling=envelope.wbxhandling,
@@ -280,5 +285,7 @@ def protect(
             source=envelope.source,
             type=envelope.type,
             fields=walk.released,
+            # Sorted and once each: the DPO finds a person by any of them.
+            pseudonyms=sorted(set(walk.pseudonyms)),
         )
     return Protected(shared, audit)

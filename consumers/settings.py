@@ -84,8 +84,14 @@ class WorkerSettings(BaseSettings):
     )
     receipt_key_file: Path = Field(
         default=Path("var/worker/receipt-key.pem"),
-        description="Ed25519 key that signs the senders' receipts (created on first use); "
-        "every hop-1 worker of a deployment must have the same one",
+        description="the platform key: Ed25519, signs the senders' receipts and the audit "
+        "trail (created on first use); every worker and gateway of a deployment has the same",
+    )
+    audit_checkpoint_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds between checkpoints of the worker's audit chains "
+        "(published only when a chain moved)",
     )
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     metrics_host: str = Field(

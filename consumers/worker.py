@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import socket
+import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import faust
 
@@ -19,6 +22,7 @@ from consumers.route import Router
 from consumers.rules import load_rules
 from consumers.settings import Hops, WorkerSettings
 from consumers.state import RegionalState
+from schemas.audit import chain_id
 from schemas.disclosure import load_ptable
 from schemas.keys import load_or_create_private_key
 from schemas.reference import load_reference
@@ -89,6 +93,8 @@ def build_worker_app(
         clock=_now,
         hops=worker.hops,
         receipts=ReceiptSigner(load_or_create_private_key(worker.receipt_key_file)),
+        audit_run=partial(chain_id, "worker", socket.gethostname(), uuid.uuid4().hex[:12]),
+        audit_checkpoint_interval=worker.audit_checkpoint_interval,
     )
     return app, checks
 

@@ -34,6 +34,8 @@ class Role(StrEnum):
     PCC_OPERATOR = "pcc_operator"
     ANALYST = "analyst"
     ADMIN = "admin"
+    DPO = "dpo"
+    """A data-protection officer: reads the audit trail (ids, times, recipients), no data."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ class TokenAuthority:
         if role in required and not required[role]:
             raise ForbiddenError(f"a {role} token must be bound (--agency, --pcc or --analyst)")
         moment = now or datetime.now(UTC)
-        subject = agency or pcc or analyst or "admin"
+        subject = agency or pcc or analyst or role.value
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,

@@ -20,6 +20,9 @@ UNREADABLE = Counter(
     "Records on a followed topic that could not be read or applied (ignored)",
     ["topic"],
 )
+AUDIT_PENDING = Gauge(
+    "wbx_gateway_audit_pending", "Audit records of this gateway waiting for Kafka"
+)
 KEY_CHANGES = Counter(
     "wbx_gateway_key_changes_total",
     "Records of wbx.keys.v1 read, by outcome (applied, unchanged, unsigned, conflict, unreadable)",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +15,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from gateway import metrics
+from gateway.audit import AuditTrail, action_fact
 from gateway.auth import Principal, TokenAuthority
 from gateway.feeds import Feeds
 from gateway.oidc import OidcWebSignIn, PendingLogins, oidc_verifier, oidc_web_sign_in
@@ -22,13 +25,16 @@ from gateway.web.sessions import Sessions, SignInCodes
 from producers.outbox import Outbox, OutboxFullError
 from producers.publisher import Forwarder
 from schemas.asyncapi import asyncapi_document
+from schemas.audit import AuditChain, AuditFact, chain_id
 from schemas.derived import AlertAction, derived_id
 from schemas.disclosure import load_ptable
 from schemas.envelope import Envelope, agency_of
 from schemas.errors import WbxError
+from schemas.keys import load_or_create_private_key
 from schemas.reference import load_reference
 from schemas.registry_log import RegistryLog
 from schemas.settings import ContractSettings, KafkaSettings
+from schemas.signed import AUDIT_PURPOSE, key_id
 from schemas.strict_json import excerpt
 from schemas.topics import ALERT_ACKS, INGEST, STATS, alerts_topic, load_topic_plan
 from schemas.verification import Verifier
@@ -106,6 +112,17 @@ class GatewayService:
         self.sign_in_codes = SignInCodes()
         self._producer: AIOKafkaProducer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        audit_key = load_or_create_private_key(self.settings.audit_key_file)
+        self.audit = AuditTrail(
+            AuditChain(
+                chain_id("gateway", socket.gethostname(), uuid.uuid4().hex[:12], "gateway"),
+                audit_key,
+                key_id(audit_key.public_key(), AUDIT_PURPOSE),
+            ),
+            self._send,
+            self.clock,
+            self.settings.audit_pending,
+        )
 
     async def start(self) -> None:
         """Start following Kafka, forwarding accepted events and escalating."""
@@ -113,6 +130,7 @@ class GatewayService:
         self._tasks = [
             asyncio.create_task(self.feeds.run(), name="gateway-feeds"),
             asyncio.create_task(self._escalate_forever(), name="gateway-escalation"),
+            asyncio.create_task(self._checkpoint_forever(), name="gateway-audit-checkpoints"),
         ]
 
     async def stop(self) -> None:
@@ -126,6 +144,8 @@ class GatewayService:
                 await task
         self._tasks = []
         await self.forwarder.stop()
+        with contextlib.suppress(Exception):  # the last head, when Kafka is there to take it
+            await self.audit.checkpoint()
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -217,7 +237,7 @@ class GatewayService:
             at=now,
             note=note,
         )
-        await self._send_action(action)
+        await self._act(action, state)
         view.apply_action(action)
         metrics.ACK_SECONDS.observe(max(0.0, (now - state.received_at).total_seconds()))
         return state
@@ -234,7 +254,7 @@ class GatewayService:
             view.expire(now)  # the deadline is checked on this pass too: streams hear of it
             for state in view.due_for_escalation(now, limits):
                 action = escalation_for(state, now)
-                await self._send_action(action)
+                await self._act(action, state)
                 view.apply_action(action)
                 count += 1
         return count
@@ -248,7 +268,25 @@ class GatewayService:
                 logger.exception("escalation pass failed; retrying")
             await asyncio.sleep(self.settings.escalation_check_interval)
 
-    async def _send_action(self, action: AlertAction) -> None:
+    async def _checkpoint_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.audit_checkpoint_interval)
+            try:
+                await self.audit.checkpoint()
+            except Exception:
+                logger.exception("audit checkpoint failed; retrying")
+
+    async def record(self, fact: AuditFact) -> None:
+        """Put `fact` on the gateway's audit chain (AuditBacklogFullError when Kafka has
+        been away so long that the backlog is full)."""
+        await self.audit.record(fact)
+
+    async def _act(self, action: AlertAction, state: AlertState) -> None:
+        # Recorded first: an action that reached the other instances is always on the trail.
+        await self.audit.record(action_fact(action, state.alert))
+        await self._send(ALERT_ACKS, action.alert_id.encode(), action.model_dump_json().encode())
+
+    async def _send(self, topic: str, key: bytes, value: bytes) -> None:
         if self._producer is None:
             producer = AIOKafkaProducer(
                 acks="all",
@@ -257,6 +295,4 @@ class GatewayService:
             )
             await producer.start()
             self._producer = producer
-        await self._producer.send_and_wait(
-            ALERT_ACKS, key=action.alert_id.encode(), value=action.model_dump_json().encode()
-        )
+        await self._producer.send_and_wait(topic, key=key, value=value)

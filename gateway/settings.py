@@ -65,6 +65,20 @@ class GatewaySettings(BaseSettings):
     oidc_provider_name: str = Field(
         default="", description="the name on the sign-in button; empty = the issuer's host"
     )
+    audit_key_file: Path = Field(
+        default=Path("var/gateway/audit-key.pem"),
+        description="Ed25519 key that signs this gateway's audit chain (created on first "
+        "use); its public half belongs in WBX_AUDIT_PUBLIC_KEYS",
+    )
+    audit_checkpoint_interval: float = Field(
+        default=60.0, gt=0, description="seconds between checkpoints of the audit chain"
+    )
+    audit_pending: int = Field(
+        default=10_000,
+        gt=0,
+        description="audit records kept while Kafka is away (about 1 KB each); then the "
+        "actions that need one are refused",
+    )
     token_default_ttl: timedelta = timedelta(hours=12)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     max_events_per_request: int = Field(default=500, gt=0)

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from schemas.audit import AuditCheckpoint, AuditRecord
 from schemas.derived import (
     Alert,
     AlertAction,
-    AuditRecord,
     QuarantineRecord,
     SharedRecord,
     StatCell,
@@ -29,6 +29,7 @@ from schemas.tables import FineCell
 from schemas.topics import (
     ALERT_ACKS,
     AUDIT,
+    AUDIT_CHECKPOINTS,
     INGEST,
     KEYS,
     QUARANTINE,
@@ -52,6 +53,7 @@ _MODEL_OF: dict[str, type[BaseModel]] = {
     STATS: StatCell,
     STATS_FINE: FineCell,
     AUDIT: AuditRecord,
+    AUDIT_CHECKPOINTS: AuditCheckpoint,
     ALERT_ACKS: AlertAction,
     KEYS: KeyChange,
 }

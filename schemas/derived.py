@@ -1,7 +1,8 @@
 """Records the platform derives from verified events: protected views, audit, stats, alerts.
 
 These are the contract of the downstream topics (`wbx.shared.v1`, `wbx.audit.v1`,
-`wbx.stats.v1`, `wbx.alerts.<pcc>.v1`, `wbx.quarantine.v1`) for PCC operators, analysts
+`wbx.stats.v1`, `wbx.alerts.<pcc>.v1`, `wbx.quarantine.v1`; the audit trail's are in
+`schemas.audit`) for PCC operators, analysts
 and auditors; they carry no raw personal data by construction of the Protect stage.
 """
 
@@ -90,20 +91,6 @@ class SharedRecord(WireModel):
             elif isinstance(value, list):
                 found.extend(p for p in value if isinstance(p, dict))
         return found
-
-
-class AuditRecord(WireModel):
-    """One release of personal data (pseudonymised or not) to a recipient (`wbx.audit.v1`)."""
-
-    audit_id: str
-    at: AwareDatetime
-    recipient: str = Field(description="the view / topic the data was released to")
-    purpose: Purpose
-    handling: Handling
-    event_id: str
-    source: str
-    type: str
-    fields: dict[str, str] = Field(description="released field path -> action applied")
 
 
 class QuarantineRecord(WireModel):

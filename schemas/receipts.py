@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from schemas.signed import SignedRecord
+from schemas.signed import RECEIPT_PURPOSE, SignedRecord
 
-RECEIPT_KEY_PURPOSE = "receipt"
+RECEIPT_KEY_PURPOSE = RECEIPT_PURPOSE
 """Receipt key ids read `receipt.<12 hex digits>`."""
 
 OK = "ok"

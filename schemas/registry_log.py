@@ -33,7 +33,7 @@ from schemas import strict_json
 from schemas.errors import KeyRegistryError
 from schemas.keys import KeyEntry, KeyRegistry
 from schemas.settings import ContractSettings, KafkaSettings
-from schemas.signed import SignedRecord, key_id
+from schemas.signed import REGISTRY_PURPOSE, SignedRecord, key_id
 from schemas.signed import parse_public_key as parse_key_text
 from schemas.topics import KEYS
 
@@ -62,7 +62,7 @@ class KeyChange(SignedRecord):
 
 def registry_key_id(public: Ed25519PublicKey) -> str:
     """The id of a registry key: `registry.` and 12 hex digits of its SHA-256."""
-    return key_id(public, "registry")
+    return key_id(public, REGISTRY_PURPOSE)
 
 
 def parse_public_key(text: str) -> Ed25519PublicKey:

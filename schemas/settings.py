@@ -15,7 +15,13 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.errors import ConfigurationError
-from schemas.signed import parse_public_key
+from schemas.signed import (
+    AUDIT_PURPOSE,
+    RECEIPT_PURPOSE,
+    REGISTRY_PURPOSE,
+    key_id,
+    parse_public_key,
+)
 
 INFRA_DIR = Path(__file__).resolve().parent.parent / "infra"
 
@@ -49,6 +55,11 @@ class ContractSettings(BaseSettings):
         description="the platform's receipt key (raw Ed25519, base64url): receipts are "
         "checked against it (`wbx receipts --verify`, the publisher library)",
     )
+    audit_public_keys: list[str] = Field(
+        default_factory=list,
+        description="the gateways' audit keys (raw Ed25519, base64url, as a JSON list): "
+        "`wbx audit verify` trusts records they signed, besides the receipt and registry keys",
+    )
     registry_private_key: Path = Field(
         default=Path.home() / ".wbx" / "registry.pem",
         description="the registry key `wbx keys` signs changes with (operators only)",
@@ -68,6 +79,26 @@ class ContractSettings(BaseSettings):
         description="A retired key still verifies records received this long after its "
         "valid_until (records in flight when it was retired).",
     )
+
+    def audit_trust(self) -> dict[str, Ed25519PublicKey]:
+        """The keys whose signatures count on the audit trail, by signer id: the platform
+        (receipt) key of the workers, the gateways' audit keys and the registry key (the
+        admin CLI records key changes with it)."""
+        named = [
+            ("WBX_RECEIPT_PUBLIC_KEY", RECEIPT_PURPOSE, self.receipt_public_key),
+            ("WBX_REGISTRY_PUBLIC_KEY", REGISTRY_PURPOSE, self.registry_public_key),
+            *(("WBX_AUDIT_PUBLIC_KEYS", AUDIT_PURPOSE, k) for k in self.audit_public_keys),
+        ]
+        trusted: dict[str, Ed25519PublicKey] = {}
+        for setting, purpose, text in named:
+            if text is None:
+                continue
+            try:
+                public = parse_public_key(text)
+            except ValueError as exc:
+                raise ConfigurationError(f"{setting} holds {exc}") from None
+            trusted[key_id(public, purpose)] = public
+        return trusted
 
     def receipt_key(self) -> Ed25519PublicKey | None:
         """The platform's receipt key, if configured; ConfigurationError naming the setting

@@ -19,6 +19,13 @@ from pydantic import BaseModel, Field
 
 from schemas.canonical import b64url_decode, b64url_encode, canonical_json
 
+RECEIPT_PURPOSE = "receipt"
+"""The platform key of the workers: receipts and the workers' audit chains."""
+REGISTRY_PURPOSE = "registry"
+"""The key registry's key: key changes, and the admin CLI's audit chains."""
+AUDIT_PURPOSE = "audit"
+"""A gateway's audit key: its audit chain (operators' actions, sign-ins, exports)."""
+
 
 def key_id(public: Ed25519PublicKey, purpose: str) -> str:
     """The id of a platform key: `<purpose>.` and 12 hex digits of its SHA-256."""

@@ -19,6 +19,7 @@ SHARED = "wbx.shared.v1"
 STATS = "wbx.stats.v1"
 STATS_FINE = "wbx.stats.fine.v1"
 AUDIT = "wbx.audit.v1"
+AUDIT_CHECKPOINTS = "wbx.audit.checkpoints.v1"
 ALERT_ACKS = "wbx.alert-acks.v1"
 KEYS = "wbx.keys.v1"
 # faust names a table's changelog `<app id>-<table>-changelog`; the plan declares it so its
@@ -26,8 +27,8 @@ KEYS = "wbx.keys.v1"
 SEEN_CHANGELOG = "wbx-seen-changelog"
 ALERTS_TEMPLATE = "wbx.alerts.{pcc}.v1"
 RECEIPTS_TEMPLATE = "wbx.receipts.{agency}.v1"
-REQUIRED = (INGEST, QUARANTINE, VERIFIED, SHARED, STATS, STATS_FINE, AUDIT, ALERT_ACKS, KEYS,
-            SEEN_CHANGELOG)  # fmt: skip
+REQUIRED = (INGEST, QUARANTINE, VERIFIED, SHARED, STATS, STATS_FINE, AUDIT, AUDIT_CHECKPOINTS,
+            ALERT_ACKS, KEYS, SEEN_CHANGELOG)  # fmt: skip
 
 # Kafka's own rule for topic names (legal characters, at most 249 of them).
 _KAFKA_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")

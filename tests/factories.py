@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
+from schemas.audit import AuditChain, AuditFact, AuditRecord
 from schemas.compose import compose_envelope
 from schemas.derived import (
     Alert,
@@ -456,3 +457,33 @@ def make_receipt(
         offset=offset,
         signer=key_id(key.public_key(), RECEIPT_KEY_PURPOSE),
     ).signed_with(key)
+
+
+AUDIT_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32, 64)))
+"""The platform key audit records in unit tests are signed with (fixed: repeatable ids)."""
+
+
+def make_audit_fact(n: int = 1, **overrides: Any) -> AuditFact:
+    """The release of event `ev-<n>` to the shared view, one second after NOW per `n`."""
+    values: dict[str, Any] = {
+        "audit_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"audit-{n}")),
+        "at": NOW + timedelta(seconds=n),
+        "actor": "worker",
+        "recipient": "view:pcc_operator",
+        "purpose": Purpose.BORDER_SECURITY,
+        "event_id": f"ev-{n}",
+        "source": "urn:wbx:agency:RS-BP",
+        "type": "eu.wbx.border_incident.v1",
+        "fields": {"persons[0].document_number": "pseudonymise"},
+        "pseudonyms": [f"psn:dev:{n:032x}"],
+        **overrides,
+    }
+    return AuditFact.model_validate(values)
+
+
+def make_audit_chain(
+    count: int, chain: str = "worker/test/run1/verify-protect", key: Ed25519PrivateKey = AUDIT_KEY
+) -> tuple[AuditChain, list[AuditRecord]]:
+    """A chain of `count` linked, signed records (facts 1..count) and the chain itself."""
+    writer = AuditChain(chain, key, key_id(key.public_key(), RECEIPT_KEY_PURPOSE))
+    return writer, [writer.link(make_audit_fact(n)) for n in range(1, count + 1)]

@@ -63,6 +63,8 @@ AlertReader = Annotated[Principal, Depends(require(Role.PCC_OPERATOR, Role.ADMIN
 OperatorPrincipal = Annotated[Principal, Depends(require(Role.PCC_OPERATOR))]
 StatsReader = Annotated[Principal, Depends(require(Role.ANALYST, Role.ADMIN))]
 AdminPrincipal = Annotated[Principal, Depends(require(Role.ADMIN))]
+DpoPrincipal = Annotated[Principal, Depends(require(Role.DPO))]
+AuditReader = Annotated[Principal, Depends(require(Role.DPO, Role.ADMIN))]
 
 
 def pcc_of(principal: Principal, requested: str | None, service: GatewayService) -> str:

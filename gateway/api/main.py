@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from gateway import metrics
 from gateway.api.problems import install_problem_handlers
-from gateway.api.routes import alerts, events, ops, receipts, sign_in_codes, stats
+from gateway.api.routes import alerts, audit, events, ops, receipts, sign_in_codes, stats
 from gateway.service import GatewayService
 from gateway.web.routes import install_web
 from schemas.envelope import Envelope
@@ -45,7 +45,7 @@ def create_app(service: GatewayService | None = None, *, manage: bool = True) ->
     app = FastAPI(title="WBX gateway", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.service = gateway
     install_problem_handlers(app)
-    for module in (events, receipts, alerts, stats, sign_in_codes, ops):
+    for module in (events, receipts, alerts, stats, audit, sign_in_codes, ops):
         app.include_router(module.router)
     install_web(app)
 

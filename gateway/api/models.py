@@ -92,6 +92,16 @@ class SignInCodeOut(BaseModel):
     expires_at: datetime
 
 
+class PublicKeyOut(BaseModel):
+    """A platform public key (a JWK's fields): check a `sig` over RFC 8785 of the record
+    without `sig`."""
+
+    kid: str = Field(description="the `signer` its records name")
+    alg: Literal["EdDSA"] = "EdDSA"
+    crv: Literal["Ed25519"] = "Ed25519"
+    x: str = Field(description="the raw public key, unpadded base64url (as in a JWK)")
+
+
 class ReceiptKeyOut(BaseModel):
     """The platform's receipt key: check a receipt's `sig` over RFC 8785 of it without `sig`."""
 

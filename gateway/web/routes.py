@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.api.models import AlertOut
 from gateway.api.sse import alert_stream
+from gateway.audit import AuditBacklogFullError, export_fact, sign_in_fact
 from gateway.auth import Principal, Role, TokenError
 from gateway.oidc import LOGIN_TTL
 from gateway.service import AlertNotFoundError, GatewayService
@@ -69,6 +70,9 @@ CSP = (
 HOME = {Role.PCC_OPERATOR: "/console", Role.ANALYST: "/dashboard"}
 MAX_FORM_BYTES = 16_384
 OPEN_STATUSES = (AlertStatus.OPEN, AlertStatus.ESCALATED)
+AUDIT_UNAVAILABLE = N_(
+    "The audit trail cannot be written just now, so this is paused. Try again in a minute."
+)
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -243,14 +247,21 @@ async def create_session(request: Request, form_cookie: SignInCookie = None) -> 
         return _sign_in_page(request, 403, error)
     response = RedirectResponse(safe_next(principal.role, _field(form, "next")), status_code=303)
     response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
-    return _begin_session(request, response, principal, principal.expires_at)
+    how = "a token" if _field(form, "token").strip() else "a sign-in code"
+    return await _begin_session(request, response, principal, principal.expires_at, how)
 
 
-def _begin_session(
-    request: Request, response: Response, principal: Principal, expires_at: datetime
+async def _begin_session(
+    request: Request, response: Response, principal: Principal, expires_at: datetime, how: str
 ) -> Response:
-    """`response` with the cookie of a new session for `principal` (role checked before)."""
-    session = _service(request).sessions.create(principal, expires_at)
+    """`response` with the cookie of a new session for `principal` (role checked before),
+    once the sign-in is on the audit trail."""
+    service = _service(request)
+    try:
+        await service.record(sign_in_fact(principal, service.clock(), how))
+    except AuditBacklogFullError:
+        return _refused(request, 503, AUDIT_UNAVAILABLE)
+    session = service.sessions.create(principal, expires_at)
     _set_cookie(response, request, SESSION_COOKIE, session.id, path="/", expires=expires_at)
     return response
 
@@ -321,7 +332,9 @@ async def read_oidc_callback(request: Request, state_cookie: OidcCookie = None) 
     target = safe_next(principal.role, login.next)
     response = _page(request, "signed_in.html", target=target)
     response.delete_cookie(OIDC_COOKIE, path="/sign-in/oidc")
-    return _begin_session(request, response, principal, principal.expires_at)
+    return await _begin_session(
+        request, response, principal, principal.expires_at, "the identity provider"
+    )
 
 
 @router.post("/sign-out")
@@ -494,6 +507,10 @@ async def create_console_ack(
         if wants_json:
             return JSONResponse({"detail": _translator(request).gettext(message)}, 404)
         return _refused(request, 404, message)
+    except AuditBacklogFullError:
+        if wants_json:
+            return JSONResponse({"detail": _translator(request).gettext(AUDIT_UNAVAILABLE)}, 503)
+        return _refused(request, 503, AUDIT_UNAVAILABLE)
     if wants_json:
         out = AlertOut.from_state(state).model_dump(mode="json")
         return JSONResponse({**out, "display": _display(state, _translator(request))})
@@ -567,6 +584,12 @@ async def read_dashboard_csv(request: Request, session_id: SessionCookie = None)
     if result.errors:
         return _refused(request, 400, N_("This query cannot be answered; change the filters."))
     name = f"wbx-{result.query.view.value}-{result.query.period.value}.csv"
+    service = _service(request)
+    try:
+        fact = export_fact(session.principal, service.clock(), name, str(request.url.query))
+        await service.record(fact)
+    except AuditBacklogFullError:
+        return _refused(request, 503, AUDIT_UNAVAILABLE)
     return Response(
         board.to_csv(result, " ".join(t.gettext(m) for m in board.PROTECTION_NOTE)),
         media_type="text/csv; charset=utf-8",

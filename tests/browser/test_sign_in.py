@@ -40,6 +40,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
     service = RecordingService(
         GatewaySettings(
             token_key_file=tmp / "token.pem",
+            audit_key_file=tmp / "audit-key.pem",
             outbox_dir=tmp / "outbox",
             oidc_issuer=provider.url,
             oidc_audience=AUDIENCE,

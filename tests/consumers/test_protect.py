@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -164,6 +165,11 @@ def test_audit_lists_exactly_the_released_fields(kind: str) -> None:
         envelope.source,
         envelope.type,
     )
+    # Every pseudonym the released record carries is on the audit record, so the DPO finds
+    # this release by any of them (and no clear value is there).
+    released = set(re.findall(r"psn:[A-Za-z0-9_-]+:[0-9a-f]{32}", out.shared.model_dump_json()))
+    assert set(out.audit.pseudonyms) == released
+    assert out.audit.pseudonyms == sorted(released)
 
 
 def test_apprehension_pcc_view_in_detail() -> None:

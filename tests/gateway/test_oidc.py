@@ -24,6 +24,7 @@ def idp() -> Iterator[TestProvider]:
 def authority(idp: TestProvider, tmp_path) -> TokenAuthority:
     settings = GatewaySettings(
         token_key_file=tmp_path / "token.pem",
+        audit_key_file=tmp_path / "audit-key.pem",
         oidc_issuer=idp.url,
         oidc_audience=AUDIENCE,
         oidc_role_claim="realm_access.roles",

@@ -45,6 +45,7 @@ def _service(tmp_path: Path, key: AgencyKey, **oidc: object) -> RecordingService
     service = RecordingService(
         GatewaySettings(
             token_key_file=tmp_path / "token.pem",
+            audit_key_file=tmp_path / "audit-key.pem",
             outbox_dir=tmp_path / "outbox",
             **oidc,  # type: ignore[arg-type]
         ),

@@ -69,7 +69,11 @@ async def test_the_receipt_key_is_published_when_configured(
     KeyRegistry([key[1]]).save(tmp_path / "keys.json")
     public = public_key_text(RECEIPT_KEY.public_key())
     configured = RecordingService(
-        GatewaySettings(token_key_file=tmp_path / "t.pem", outbox_dir=tmp_path / "o"),
+        GatewaySettings(
+            token_key_file=tmp_path / "t.pem",
+            audit_key_file=tmp_path / "audit-key.pem",
+            outbox_dir=tmp_path / "o",
+        ),
         KafkaSettings(bootstrap="127.0.0.1:1", idempotence=False),
         ContractSettings(key_registry=tmp_path / "keys.json", receipt_public_key=public),
     )

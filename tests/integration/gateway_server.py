@@ -58,6 +58,7 @@ async def start_gateway(stack: Stack, tmp: Path, **settings: object) -> LiveGate
     service = GatewayService(
         GatewaySettings(
             token_key_file=tmp / "token-key.pem",
+            audit_key_file=tmp / "audit-key.pem",
             outbox_dir=tmp / "gateway-outbox",
             escalation_check_interval=0.2,
             **settings,  # type: ignore[arg-type]

@@ -59,7 +59,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp: Path = tmp_path_factory.mktemp("openapi")
     stack = start_stack(tmp)
     service = GatewayService(
-        GatewaySettings(token_key_file=tmp / "token.pem", outbox_dir=tmp / "outbox"),
+        GatewaySettings(
+            token_key_file=tmp / "token.pem",
+            audit_key_file=tmp / "audit-key.pem",
+            outbox_dir=tmp / "outbox",
+        ),
         KafkaSettings(bootstrap=stack.bootstrap, idempotence=False),
         ContractSettings(key_registry=tmp / "keys.json"),
     )

@@ -26,6 +26,7 @@ _MODULES = (
     "config",
     "deploy",
     "receipts",
+    "audit",
 )
 
 

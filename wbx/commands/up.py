@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import signal
 import time
 import urllib.request
@@ -123,6 +124,26 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
             receipts = load_or_create_private_key(key_file)
             env["WBX_RECEIPT_PUBLIC_KEY"] = public_key_text(receipts.public_key())
             click.echo(f"receipts signed by {key_file} ({env['WBX_RECEIPT_PUBLIC_KEY']})")
+        if not contract.audit_public_keys:
+            # The gateway signs its audit chain with a key of its own (not the workers').
+            gateway_settings = GatewaySettings()
+            audit_file = gateway_settings.audit_key_file
+            if "audit_key_file" not in gateway_settings.model_fields_set:
+                audit_file = var_dir / "gateway-audit-key.pem"
+                env["WBX_GATEWAY_AUDIT_KEY_FILE"] = str(audit_file)
+            audit_key = public_key_text(load_or_create_private_key(audit_file).public_key())
+            env["WBX_AUDIT_PUBLIC_KEYS"] = json.dumps([audit_key])
+        trust = " ".join(
+            f"{name}={shlex.quote(env[name])}"
+            for name in (
+                "WBX_RECEIPT_PUBLIC_KEY",
+                "WBX_REGISTRY_PUBLIC_KEY",
+                "WBX_AUDIT_PUBLIC_KEYS",
+            )
+            if name in env
+        )
+        if trust:
+            click.echo(f"check the audit trail from another shell: {trust} wbx audit verify")
         if demo:
             env["WBX_KEY_REGISTRY"] = str(demo_keys(var_dir / "sim-keys"))
         platform.spawn("worker-verify", ["worker"], {**env, "WBX_WORKER_HOPS": "verify"})

@@ -12,6 +12,7 @@ from gateway.api.deps import AlertReader, OperatorPrincipal, ServiceDep, pcc_of
 from gateway.api.models import AckIn, AlertOut
 from gateway.api.problems import PROBLEM_RESPONSES
 from gateway.api.sse import alert_stream
+from gateway.audit import AuditBacklogFullError
 from gateway.service import AlertNotFoundError
 from schemas.derived import AlertStatus
 from schemas.vocab import ImpactLevel
@@ -90,6 +91,6 @@ async def create_alert_ack(
         )
     except AlertNotFoundError as exc:
         raise HTTPException(404, str(exc)) from None
-    except OSError as exc:
+    except (OSError, AuditBacklogFullError) as exc:
         raise HTTPException(503, f"cannot record the acknowledgement now: {exc}") from None
     return AlertOut.from_state(state)

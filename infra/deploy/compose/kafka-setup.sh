@@ -28,6 +28,7 @@ kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG
 kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --create --if-not-exists --topic wbx.alerts.pcc-trebinje.v1 --partitions 1 --replication-factor 3 --config retention.ms=3456000000 --config cleanup.policy=delete --config message.timestamp.type=CreateTime
 kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --create --if-not-exists --topic wbx.alert-acks.v1 --partitions 1 --replication-factor 3 --config retention.ms=3456000000 --config cleanup.policy=delete --config message.timestamp.type=CreateTime
 kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --create --if-not-exists --topic wbx.audit.v1 --partitions 3 --replication-factor 3 --config retention.ms=34560000000 --config cleanup.policy=delete --config message.timestamp.type=CreateTime
+kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --create --if-not-exists --topic wbx.audit.checkpoints.v1 --partitions 1 --replication-factor 3 --config retention.ms=34560000000 --config cleanup.policy=delete --config message.timestamp.type=CreateTime
 kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --create --if-not-exists --topic wbx.keys.v1 --partitions 1 --replication-factor 3 --config retention.ms=-1 --config cleanup.policy=compact --config message.timestamp.type=CreateTime
 kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --create --if-not-exists --topic wbx-seen-changelog --partitions 6 --replication-factor 3 --config retention.ms=-1 --config cleanup.policy=compact --config message.timestamp.type=CreateTime
 
@@ -35,8 +36,12 @@ kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" 
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Read --group wbx-admin- --resource-pattern-type prefixed
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Describe --topic wbx.alert-acks.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Read --topic wbx.alert-acks.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Describe --topic wbx.audit.checkpoints.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Read --topic wbx.audit.checkpoints.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Write --topic wbx.audit.checkpoints.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Describe --topic wbx.audit.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Read --topic wbx.audit.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Write --topic wbx.audit.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Describe --topic wbx.keys.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Read --topic wbx.keys.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-admin --operation Write --topic wbx.keys.v1
@@ -56,7 +61,11 @@ kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" 
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Read --topic wbx.alerts.pcc-plav.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Describe --topic wbx.alerts.pcc-trebinje.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Read --topic wbx.alerts.pcc-trebinje.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Describe --topic wbx.audit.checkpoints.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Read --topic wbx.audit.checkpoints.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Write --topic wbx.audit.checkpoints.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Describe --topic wbx.audit.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Read --topic wbx.audit.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Write --topic wbx.audit.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Describe --topic wbx.ingest.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Write --topic wbx.ingest.v1
@@ -179,6 +188,8 @@ kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" 
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-worker --operation Write --topic wbx.alerts.pcc-plav.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-worker --operation Describe --topic wbx.alerts.pcc-trebinje.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-worker --operation Write --topic wbx.alerts.pcc-trebinje.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-worker --operation Describe --topic wbx.audit.checkpoints.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-worker --operation Write --topic wbx.audit.checkpoints.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-worker --operation Describe --topic wbx.audit.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-worker --operation Write --topic wbx.audit.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-worker --operation Describe --topic wbx.ingest.v1
