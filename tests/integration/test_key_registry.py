@@ -16,10 +16,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway import metrics as gateway_metrics
 from gateway.auth import Role
+from schemas.audit import AuditAction, AuditRecord
 from schemas.json_types import parse_rfc3339
 from schemas.keys import KeyEntry, load_private_key, new_key_pair
 from schemas.registry_log import Outcome, sign_change
-from schemas.topics import INGEST, KEYS, QUARANTINE, VERIFIED
+from schemas.signed import public_key_text
+from schemas.topics import AUDIT, AUDIT_CHECKPOINTS, INGEST, KEYS, QUARANTINE, VERIFIED
 from tests.factories import AgencyKey, envelope, record, signed
 from tests.integration.gateway_server import LiveGateway
 from tests.integration.kafka_io import produce, read_topic, wait_until
@@ -211,3 +213,28 @@ async def test_the_registry_travels_on_a_stick_to_an_offline_site_and_back(
     assert f"{kid}\tBA-SFA\tactive" in offline.stdout
     back = wbx(stack, "keys", "import", str(stick))
     assert back.returncode == 0 and "(0 new)" in back.stdout, back.stdout + back.stderr
+
+
+async def test_each_key_change_is_on_the_audit_trail_signed_by_the_registry_key(
+    stack: Stack, gw: LiveGateway
+):
+    kid, _ = new_key(stack, "ME-MIG")
+    assert wbx(stack, "keys", "retire", kid).returncode == 0
+    changes = [
+        AuditRecord.model_validate_json(r.value)
+        for r in await read_topic(stack.bootstrap, AUDIT)
+        if b'"key_change"' in r.value and kid.encode() in r.value
+    ]
+    assert [(c.action, c.target, c.recipient) for c in changes] == [
+        (AuditAction.KEY_CHANGE, kid, KEYS),
+        (AuditAction.KEY_CHANGE, kid, KEYS),
+    ]
+    assert changes[0].detail.startswith("add key") and changes[1].detail.startswith("retire key")
+    registry = stack.registry_key.public_key()
+    assert all(c.signature_valid(registry) for c in changes)
+    heads = [json.loads(r.value) for r in await read_topic(stack.bootstrap, AUDIT_CHECKPOINTS)]
+    assert {c.chain for c in changes} <= {h["chain"] for h in heads}
+    gateway_key = public_key_text(gw.service.audit.chain.public_key)
+    verified = wbx(stack, "audit", "verify", WBX_AUDIT_PUBLIC_KEYS=json.dumps([gateway_key]))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "0 broken" in verified.stdout

@@ -4,20 +4,31 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import getpass
+import socket
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from schemas.audit import AuditAction, AuditChain, AuditFact, chain_id
+from schemas.derived import derived_id
 from schemas.errors import KeyRegistryError, PrivateKeyError, WbxError
 from schemas.keys import KeyRegistry, load_or_create_private_key, load_private_key
 from schemas.reading import read_to_end
-from schemas.registry_log import Outcome, RegistryLog, parse_public_key
+from schemas.registry_log import (
+    KeyChange,
+    Outcome,
+    RegistryLog,
+    parse_public_key,
+    registry_key_id,
+)
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.signed import public_key_text
-from schemas.topics import KEYS
+from schemas.topics import AUDIT, AUDIT_CHECKPOINTS, KEYS
 from wbx.broker import wait_for_broker
 
 
@@ -89,20 +100,59 @@ def write(records: list[bytes], contract: ContractSettings, kafka: KafkaSettings
             for record in records:
                 handle.write(record.decode("utf-8") + "\n")
         return str(contract.registry_log)
-    asyncio.run(_publish(records, kafka))
+    asyncio.run(_publish(records, kafka, signing_key(contract)))
     return f"{KEYS} at {kafka.bootstrap_servers}"
 
 
-async def _publish(records: list[bytes], kafka: KafkaSettings) -> None:
+def _operator() -> str:
+    try:
+        return f"admin:{getpass.getuser()}@{socket.gethostname()}"
+    except OSError:  # no user name in this environment (a container without one)
+        return f"admin:@{socket.gethostname()}"
+
+
+def key_change_fact(change: KeyChange, actor: str) -> AuditFact:
+    """The audit fact of one signed registry change."""
+    entry = change.entry
+    return AuditFact(
+        audit_id=derived_id("key_change", change.sig),
+        at=change.at,
+        action=AuditAction.KEY_CHANGE,
+        actor=actor,
+        recipient=KEYS,
+        target=entry.kid,
+        detail=f"{change.change} key {entry.kid} of {entry.agency}",
+    )
+
+
+async def _publish(records: list[bytes], kafka: KafkaSettings, signer: Ed25519PrivateKey) -> None:
     await wait_for_broker(kafka.bootstrap_servers, 10)
+    # Each change is on the audit trail too, on a chain of this run signed by the registry key.
+    chain = AuditChain(
+        chain_id("admin", socket.gethostname(), uuid.uuid4().hex[:12], "keys"),
+        signer,
+        registry_key_id(signer.public_key()),
+    )
+    actor = _operator()
     producer = AIOKafkaProducer(
         acks="all", enable_idempotence=kafka.use_idempotence, **kafka.client_options()
     )
     await producer.start()
     try:
         for record in records:
-            kid = json.loads(record)["entry"]["kid"]
-            await producer.send_and_wait(KEYS, record, key=kid.encode("utf-8"))
+            change = KeyChange.model_validate_json(record)
+            await producer.send_and_wait(KEYS, record, key=change.entry.kid.encode("utf-8"))
+            audited = chain.link(key_change_fact(change, actor))
+            await producer.send_and_wait(
+                AUDIT, audited.model_dump_json().encode("utf-8"), key=chain.chain.encode("utf-8")
+            )
+        head = chain.checkpoint(datetime.now(UTC))
+        if head is not None:
+            await producer.send_and_wait(
+                AUDIT_CHECKPOINTS,
+                head.model_dump_json().encode("utf-8"),
+                key=chain.chain.encode("utf-8"),
+            )
     finally:
         await producer.stop()
 
