@@ -13,8 +13,11 @@ that need it, read-only, at `/run/wbx`):
   own super-user client configuration), `scram/<principal>` (one password per principal;
   the nodes load them into the metadata log when they format their storage).
 * `wbx/ca.crt`: the CA the WBX containers trust.
-* `worker/receipt-key.pem`: the key every worker signs the senders' receipts with (mounted
-  into the workers only, at `/run/wbx-worker`); its public half is in each `.env`.
+* `worker/receipt-key.pem`: the key every worker signs the senders' receipts and its audit
+  chains with (mounted into the workers only, at `/run/wbx-worker`); its public half is in
+  each `.env`.
+* `gateway/audit-key.pem`: the key every gateway signs its audit chain with (mounted into
+  the gateway only, at `/run/wbx-gateway`); its public half is in each `.env`.
 * `worker.env`, `gateway.env`, `admin.env`: the `WBX_*` credentials of each WBX
   container; `grafana.env`: Grafana's admin password.
 """
@@ -22,6 +25,7 @@ that need it, read-only, at `/run/wbx`):
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -50,6 +54,9 @@ MOUNT = "/run/wbx"
 
 WORKER_MOUNT = "/run/wbx-worker"
 """Where the workers alone see theirs (the receipt key)."""
+
+GATEWAY_MOUNT = "/run/wbx-gateway"
+"""Where the gateway alone sees its own (the audit key)."""
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 
@@ -183,16 +190,27 @@ def deployment_secrets(principals: Sequence[str], now: datetime) -> list[SecretF
     files.append(SecretFile("kafka/admin.properties", (admin + "\n").encode()))
     receipt_key = Ed25519PrivateKey.generate()
     files.append(SecretFile("worker/receipt-key.pem", _pem_key(receipt_key)))
-    receipts = {"WBX_RECEIPT_PUBLIC_KEY": public_key_text(receipt_key.public_key())}
+    audit_key = Ed25519PrivateKey.generate()
+    files.append(SecretFile("gateway/audit-key.pem", _pem_key(audit_key)))
+    public = {
+        "WBX_RECEIPT_PUBLIC_KEY": public_key_text(receipt_key.public_key()),
+        "WBX_AUDIT_PUBLIC_KEYS": json.dumps([public_key_text(audit_key.public_key())]),
+    }
     # Every worker must pseudonymise with the same secret, or hop 2 could not join records,
-    # and sign receipts with the same key, or senders could not check them against one.
-    worker = {
-        "WBX_WORKER_PSEUDONYM_SECRET": secrets.token_urlsafe(32),
-        "WBX_WORKER_RECEIPT_KEY_FILE": f"{WORKER_MOUNT}/receipt-key.pem",
-        **receipts,
+    # and sign receipts with the same key, or senders could not check them against one. The
+    # admin container has the secret too: `wbx dpo subject` computes a person's pseudonym.
+    pseudonyms = {"WBX_WORKER_PSEUDONYM_SECRET": secrets.token_urlsafe(32)}
+    extras = {
+        "worker": {
+            **pseudonyms,
+            "WBX_WORKER_RECEIPT_KEY_FILE": f"{WORKER_MOUNT}/receipt-key.pem",
+            **public,
+        },
+        "gateway": {"WBX_GATEWAY_AUDIT_KEY_FILE": f"{GATEWAY_MOUNT}/audit-key.pem", **public},
+        "admin": {**pseudonyms, **public},
     }
     for service, principal in CONTAINERS:
-        extra = worker if service == "worker" else receipts
+        extra = extras[service]
         env = _client_env(principal, passwords[principal], extra)
         files.append(SecretFile(f"{service}.env", env))
     grafana = f"GF_SECURITY_ADMIN_PASSWORD={secrets.token_urlsafe(18)}\n"

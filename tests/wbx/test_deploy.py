@@ -3,6 +3,7 @@ password per principal, credentials for each container, and no silent overwrite.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,3 +89,23 @@ def test_the_workers_receipt_key_is_theirs_alone_and_every_container_knows_its_p
         assert ("WBX_WORKER_RECEIPT_KEY_FILE" in env) == (service == "worker")
     pem = files["worker/receipt-key.pem"]  # only in the directory the workers alone mount
     assert [path for path, content in files.items() if pem in content] == ["worker/receipt-key.pem"]
+
+
+def test_the_gateways_audit_key_is_its_alone_and_every_container_can_check_its_chain():
+    files = {f.path: f.content for f in deployment_secrets(["wbx-worker"], datetime.now(UTC))}
+    private = serialization.load_pem_private_key(files["gateway/audit-key.pem"], password=None)
+    assert isinstance(private, Ed25519PrivateKey)
+    envs = {
+        service: dict(line.split("=", 1) for line in files[f"{service}.env"].decode().splitlines())
+        for service in ("worker", "gateway", "admin")
+    }
+    for env in envs.values():
+        assert json.loads(env["WBX_AUDIT_PUBLIC_KEYS"]) == [public_key_text(private.public_key())]
+    assert envs["gateway"]["WBX_GATEWAY_AUDIT_KEY_FILE"] == "/run/wbx-gateway/audit-key.pem"
+    assert "WBX_GATEWAY_AUDIT_KEY_FILE" not in envs["worker"]
+    # `wbx dpo subject` in the admin container pseudonymises as the workers do.
+    secret = envs["worker"]["WBX_WORKER_PSEUDONYM_SECRET"]
+    assert envs["admin"]["WBX_WORKER_PSEUDONYM_SECRET"] == secret
+    assert "WBX_WORKER_PSEUDONYM_SECRET" not in envs["gateway"]
+    pem = files["gateway/audit-key.pem"]
+    assert [path for path, content in files.items() if pem in content] == ["gateway/audit-key.pem"]
