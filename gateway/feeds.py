@@ -13,13 +13,21 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from gateway import metrics
-from gateway.views import AgencyReceipts, PccAlerts, StatsView
+from gateway.views import AgencyEvents, AgencyReceipts, PccAlerts, StatsView, own_event
 from schemas.derived import Alert, AlertAction, StatCell
 from schemas.receipts import Receipt
 from schemas.registry_log import RegistryLog
 from schemas.settings import KafkaSettings
 from schemas.tables import FineCell
-from schemas.topics import ALERT_ACKS, KEYS, STATS, STATS_FINE, alerts_topic, receipts_topic
+from schemas.topics import (
+    ALERT_ACKS,
+    KEYS,
+    STATS,
+    STATS_FINE,
+    VERIFIED,
+    alerts_topic,
+    receipts_topic,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +42,7 @@ class Feeds:
         stats: StatsView,
         keys: RegistryLog,
         receipts: dict[str, AgencyReceipts],
+        events: dict[str, AgencyEvents] | None = None,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.kafka = kafka
@@ -41,6 +50,7 @@ class Feeds:
         self.stats = stats
         self.keys = keys
         self.receipts = receipts
+        self.events = events or {}
         self.on_change = on_change
         self.loaded = asyncio.Event()
         self.pending_actions: list[AlertAction] = []
@@ -64,6 +74,8 @@ class Feeds:
         try:
             await consumer.topics()
             names = [*self._topic_pcc, ALERT_ACKS, STATS_FINE, STATS, KEYS, *self._topic_agency]
+            if self.events:
+                names.append(VERIFIED)
             partitions = [
                 TopicPartition(name, p)
                 for name in names
@@ -72,7 +84,9 @@ class Feeds:
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             end = await consumer.end_offsets(partitions)
-            behind = {tp for tp in partitions if end[tp] > 0}
+            # The views a PCC needs gate readiness; an agency's own events (weeks of them)
+            # fill in behind, so a restart does not wait for them.
+            behind = {tp for tp in partitions if end[tp] > 0 and tp.topic != VERIFIED}
             if not behind:
                 self.loaded.set()
             while True:
@@ -101,6 +115,11 @@ class Feeds:
                 self.stats.apply_fine(FineCell.model_validate_json(value))
             elif topic == STATS:
                 self.stats.apply(StatCell.model_validate_json(value))
+            elif topic == VERIFIED:
+                agency, event = own_event(value)
+                own = self.events.get(agency)
+                if own is not None:
+                    own.apply(event)
             elif topic in self._topic_agency:
                 receipt = Receipt.model_validate_json(value)
                 self.receipts[self._topic_agency[topic]].apply(receipt)

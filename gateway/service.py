@@ -20,7 +20,14 @@ from gateway.auth import Principal, TokenAuthority
 from gateway.feeds import Feeds
 from gateway.oidc import OidcWebSignIn, PendingLogins, oidc_verifier, oidc_web_sign_in
 from gateway.settings import GatewaySettings
-from gateway.views import AgencyReceipts, AlertState, PccAlerts, StatsView, escalation_for
+from gateway.views import (
+    AgencyEvents,
+    AgencyReceipts,
+    AlertState,
+    PccAlerts,
+    StatsView,
+    escalation_for,
+)
 from gateway.web.sessions import Sessions, SignInCodes
 from producers.outbox import Outbox, OutboxFullError
 from producers.publisher import Forwarder
@@ -101,8 +108,14 @@ class GatewayService:
             agency: AgencyReceipts(self.settings.receipts_per_agency)
             for agency in sorted(self.reference.agencies)
         }
+        self.events = {
+            agency: AgencyEvents(self.settings.events_per_agency)
+            for agency in sorted(self.reference.agencies)
+        }
         self.receipt_key = contract.receipt_key()
-        self.feeds = Feeds(self.kafka, self.alerts, self.stats, self.keys, self.receipts)
+        self.feeds = Feeds(
+            self.kafka, self.alerts, self.stats, self.keys, self.receipts, self.events
+        )
         outbox = Outbox(
             self.settings.outbox_dir / "gateway.sqlite3", self.settings.outbox_max_events
         )
@@ -250,6 +263,8 @@ class GatewayService:
         }
         now = self.clock()
         count = 0
+        for own in self.events.values():
+            own.expire(now)  # personal data leaves memory at its deadline, read or not
         for view in self.alerts.values():
             view.expire(now)  # the deadline is checked on this pass too: streams hear of it
             for state in view.due_for_escalation(now, limits):

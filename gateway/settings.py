@@ -92,6 +92,12 @@ class GatewaySettings(BaseSettings):
         description="receipts kept in memory per agency for GET /v1/receipts (the oldest "
         "leave; about 1 KB each); the agency's topic keeps them all",
     )
+    events_per_agency: int = Field(
+        default=2_000,
+        gt=0,
+        description="verified events kept in memory per agency for its GET /v1/events (the "
+        "oldest leave; about 2 KB each, personal data, dropped at the sender's deadline)",
+    )
     stream_backlog: int = Field(default=5_000, gt=0, description="events kept for SSE resume")
     stat_cells: int = Field(
         default=1_000_000, gt=0, description="fine statistics cells kept (the oldest days leave)"

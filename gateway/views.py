@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
+from schemas import strict_json
 from schemas.derived import (
     Alert,
     AlertAction,
@@ -27,7 +28,9 @@ from schemas.derived import (
     window_bounds,
 )
 from schemas.disclosure import TOTAL, PerturbationTable
+from schemas.envelope import agency_of
 from schemas.errors import WbxError
+from schemas.json_types import parse_rfc3339
 from schemas.receipts import Receipt
 from schemas.tables import (
     DIMENSIONS_OF,
@@ -412,3 +415,82 @@ class AgencyReceipts:
             if len(found) >= limit:
                 break
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class OwnEvent:
+    """One verified event of an agency, byte for byte as signed."""
+
+    event_id: str
+    time: datetime
+    retain_until: datetime
+    raw: bytes
+
+
+class AgencyEvents:
+    """One agency's latest verified events (`wbx.verified.v1`), for its own reading back.
+
+    An event verified again (a worker's replay) replaces itself. Nothing is served or kept
+    past its sender's deadline. Bound: `capacity` events; past it, the oldest leave.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._by_id: OrderedDict[str, OwnEvent] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def apply(self, event: OwnEvent) -> None:
+        """Keep a verified event read from the topic."""
+        self._by_id.pop(event.event_id, None)
+        self._by_id[event.event_id] = event
+        while len(self._by_id) > self.capacity:
+            self._by_id.popitem(last=False)
+
+    def expire(self, now: datetime) -> int:
+        """Drop every event whose deadline passed; how many left."""
+        gone = [k for k, e in self._by_id.items() if e.retain_until <= now]
+        for key in gone:
+            del self._by_id[key]
+        return len(gone)
+
+    def get(self, event_id: str, now: datetime) -> OwnEvent | None:
+        """The event with this id, unless unknown or past its deadline."""
+        self.expire(now)
+        return self._by_id.get(event_id)
+
+    def query(
+        self, now: datetime, *, since: datetime | None, until: datetime | None, limit: int
+    ) -> list[OwnEvent]:
+        """The newest events first (by arrival), with `since <= time < until`, at most
+        `limit`."""
+        self.expire(now)
+        found: list[OwnEvent] = []
+        for event in reversed(self._by_id.values()):
+            if since is not None and event.time < since:
+                continue
+            if until is not None and event.time >= until:
+                continue
+            found.append(event)
+            if len(found) >= limit:
+                break
+        return found
+
+
+def own_event(raw: bytes) -> tuple[str, OwnEvent]:
+    """The agency and the `OwnEvent` of one verified record (ValueError if it is none:
+    the worker wrote it, so only a bug or an intruder makes one)."""
+    value = strict_json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("a verified record that is not an object")
+    try:
+        event = OwnEvent(
+            event_id=str(value["id"]),
+            time=parse_rfc3339(str(value["time"])),
+            retain_until=parse_rfc3339(str(value["wbxretainuntil"])),
+            raw=raw,
+        )
+        return agency_of(str(value["source"])), event
+    except KeyError as exc:
+        raise ValueError(f"a verified record without {exc}") from None

@@ -151,3 +151,39 @@ async def test_wbx_audit_verify_names_the_altered_the_deleted_and_the_moved_reco
     # The platform's own chains are whole: every break is the intruder's.
     assert all("intruder-test" in line for line in broken)
     assert " whole, 3 broken" in result.stdout
+
+
+async def test_a_publisher_reads_back_its_own_verified_event_byte_for_byte(
+    stack: Stack, tmp_path: Path
+):
+    ours, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    data = {"border_section": "MK-RS", "count": 1}
+    mine = stack.signed("death_or_missing_person", data, "RS-BP", event_id=ours)
+    other = stack.signed("death_or_missing_person", data, "BA-BP", event_id=theirs)
+    gateway = await start_gateway(stack, tmp_path)
+    try:
+        await produce(stack.bootstrap, INGEST, [(b"MK-RS", mine), (b"MK-RS", other)])
+        publisher = gateway.auth(Role.PUBLISHER, agency="RS-BP")
+        async with httpx.AsyncClient(base_url=gateway.base, timeout=30) as client:
+
+            async def served() -> httpx.Response | None:
+                response = await client.get(f"/v1/events/{ours}", headers=publisher)
+                return response if response.status_code == 200 else None
+
+            response = await wait_until(served, 60, "the event back from the gateway")
+            assert response.content == mine  # in full, as signed: its signature still holds
+            listed = await client.get("/v1/events", headers=publisher)
+            assert ours in {e["id"] for e in listed.json()}
+            assert theirs not in listed.text
+
+            async def theirs_verified() -> bool:
+                own = gateway.service.events["BA-BP"]
+                return own.get(theirs, gateway.service.clock()) is not None
+
+            await wait_until(theirs_verified, 60, "BA-BP's event at the gateway")
+            refused = await client.get(f"/v1/events/{theirs}", headers=publisher)
+            assert refused.status_code == 404
+            analyst = gateway.auth(Role.ANALYST, analyst="ana")
+            assert (await client.get("/v1/events", headers=analyst)).status_code == 403
+    finally:
+        await gateway.stop()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from pydantic import AwareDatetime
 
 from gateway.api.deps import PublisherPrincipal, ServiceDep
 from gateway.api.models import EventResult, IngestOut
 from gateway.api.problems import PROBLEM_RESPONSES
-from gateway.service import SourceNotAllowedError
+from gateway.auth import Principal
+from gateway.service import GatewayService, SourceNotAllowedError
+from gateway.views import AgencyEvents
 from schemas import strict_json
 from schemas.envelope import Envelope
 
@@ -95,6 +98,62 @@ async def create_events(
         rejected=len(results) - accepted,
         results=[EventResult.model_validate(r, from_attributes=True) for r in results],
     )
+
+
+_ENVELOPES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The events, byte for byte as signed",
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Envelope"}}
+            }
+        },
+    }
+}
+
+
+def _own(service: GatewayService, principal: Principal) -> AgencyEvents:
+    view = service.events.get(principal.agency or "")
+    if view is None:
+        raise HTTPException(403, f"the token is bound to unknown agency {principal.agency!r}")
+    return view
+
+
+@router.get("", responses={**PROBLEM_RESPONSES, **_ENVELOPES}, response_class=Response)
+async def read_events(
+    service: ServiceDep,
+    principal: PublisherPrincipal,
+    since: Annotated[
+        AwareDatetime | None, Query(description="events whose `time` is at or after this")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="events whose `time` is before this")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+) -> Response:
+    """The caller's agency's own verified events, newest first, in full and byte for byte
+    as signed (their signatures still verify); never another agency's, and none past its
+    sender's deadline. The gateway keeps the latest `WBX_GATEWAY_EVENTS_PER_AGENCY`."""
+    found = _own(service, principal).query(service.clock(), since=since, until=until, limit=limit)
+    return Response(b"[" + b",".join(e.raw for e in found) + b"]", media_type="application/json")
+
+
+@router.get(
+    "/{event_id}",
+    responses={
+        **PROBLEM_RESPONSES,
+        200: {"description": "The event, byte for byte as signed"},
+        404: {"description": "No such event of the caller's agency"},
+    },
+    response_class=Response,
+)
+async def read_event(event_id: str, service: ServiceDep, principal: PublisherPrincipal) -> Response:
+    """One of the caller's agency's verified events by id; 404 for an id of another agency
+    (whose events a publisher can never read), an unknown one or one past its deadline."""
+    event = _own(service, principal).get(event_id, service.clock())
+    if event is None:
+        raise HTTPException(404, f"no verified event {event_id} of {principal.agency}")
+    return Response(event.raw, media_type="application/json")
 
 
 __all__ = ["Envelope", "router"]

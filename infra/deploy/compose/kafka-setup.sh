@@ -99,6 +99,8 @@ kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" 
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Read --topic wbx.stats.fine.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Describe --topic wbx.stats.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Read --topic wbx.stats.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Describe --topic wbx.verified.v1
+kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-gateway --operation Read --topic wbx.verified.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-pcc-plav --operation Read --group wbx-pcc-plav- --resource-pattern-type prefixed
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-pcc-plav --operation Describe --topic wbx.alerts.pcc-plav.v1
 kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONFIG" --add --allow-principal User:wbx-pcc-plav --operation Read --topic wbx.alerts.pcc-plav.v1
