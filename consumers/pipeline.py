@@ -28,6 +28,7 @@ from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
 from consumers.quarantine import Position, quarantine_key, quarantine_record
 from consumers.receipts import ReceiptSigner, receipt_for
+from consumers.route import seal_alert
 from consumers.settings import Hops
 from consumers.state import Applied, Rebuild, RegionalState
 from consumers.verify import (
@@ -40,18 +41,20 @@ from consumers.verify import (
     verify_record,
 )
 from schemas.audit import AuditChain, AuditFact
-from schemas.derived import Alert, QuarantineRecord, SharedRecord
-from schemas.envelope import CONTENT_TYPE
+from schemas.derived import Alert, QuarantineRecord, SharedRecord, utc_day
 from schemas.reading import read_batches, read_to_end
 from schemas.registry_log import RegistryLog, follow
 from schemas.settings import KafkaSettings
+from schemas.shredding import Shredder
+from schemas.topics import VERIFIED
 from schemas.verification import Verifier
 
 logger = logging.getLogger(__name__)
 
 JSON_HEADERS = [("content-type", b"application/json")]
-CE_HEADERS = [("content-type", CONTENT_TYPE.encode("ascii"))]
 EXPIRE_EVERY = 10_000
+SHRED_EVERY = 600.0
+"""Seconds between passes that destroy the keys of retention days that have passed."""
 
 
 def _json(model: Any) -> bytes:
@@ -94,6 +97,7 @@ def install_agents(
     receipts: ReceiptSigner,
     audit_run: Callable[[str], str],
     audit_checkpoint_interval: float,
+    shredder: Shredder,
     hops: Hops = Hops.BOTH,
 ) -> dict[str, Check]:
     """Register the agents and timers of the hops this worker runs on `app`; returns the
@@ -160,7 +164,12 @@ def install_agents(
             if isinstance(outcome, Accepted):
                 try:
                     protected = protect(
-                        outcome.envelope, outcome.digest, policy, pseudonymiser, now=now
+                        outcome.envelope,
+                        outcome.digest,
+                        policy,
+                        pseudonymiser,
+                        now=now,
+                        shredder=shredder,
                     )
                 except Exception as exc:  # a bug must cost one record, not the stream
                     logger.exception(
@@ -216,7 +225,11 @@ def install_agents(
     async def _forward(accepted: Accepted, protected: Protected | None) -> None:
         envelope = accepted.envelope
         key = envelope.subject.encode("utf-8")
-        await emit(topics.verified, key, accepted.raw, CE_HEADERS)
+        # Sealed whole under the deadline day's key: unreadable on Kafka once it passed.
+        sealed = shredder.seal_record(
+            accepted.raw, envelope.wbxretainuntil, utc_day(clock()), VERIFIED
+        )
+        await emit(topics.verified, key, sealed, JSON_HEADERS)
         metrics.EVENTS_OUT.labels("verify", "verified").inc()
         if protected is None:
             logger.info(
@@ -282,9 +295,11 @@ def install_agents(
             )
 
     async def send_alert(alert: Alert) -> None:
-        await emit(topics.alerts[alert.pcc], alert.id.encode("ascii"), _json(alert), JSON_HEADERS)
+        now = clock()
+        sealed = seal_alert(alert, shredder, utc_day(now))
+        await emit(topics.alerts[alert.pcc], alert.id.encode("ascii"), _json(sealed), JSON_HEADERS)
         regional.mark_sent(alert)
-        await audit(deliveries, alert_release(alert, clock()), "route")
+        await audit(deliveries, alert_release(alert, now), "route")
         metrics.EVENTS_OUT.labels("route", "alerts").inc()
         metrics.ALERTS.labels(alert.pcc, alert.rule, alert.severity.value).inc()
 
@@ -342,6 +357,15 @@ def install_agents(
         app.timer(flush_interval)(flush_stats)
 
     app.timer(audit_checkpoint_interval)(checkpoint_audit)
+
+    async def shred_past_days() -> None:
+        # Every reader already refuses a past day's key; this makes it unrecoverable.
+        gone = shredder.store.destroy_before(utc_day(clock()))
+        if gone:
+            logger.info("retention keys destroyed: %s", ", ".join(d.isoformat() for d in gone))
+
+    if hops in (Hops.BOTH, Hops.VERIFY):
+        app.timer(SHRED_EVERY)(shred_past_days)
 
     @app.timer(5.0)
     async def report_state() -> None:

@@ -10,6 +10,7 @@ release of personal data is described in an audit record.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -26,6 +27,7 @@ from schemas.envelope import Envelope
 from schemas.errors import ConfigurationError
 from schemas.payloads import Location
 from schemas.personal import DataCategory, DataKind, PersonalData, mark_of
+from schemas.shredding import Shredder
 from schemas.vocab import AgeBand, Participant, Purpose
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,11 @@ BUILTIN_DEFAULTS: dict[DataCategory, Action] = {
     DataCategory.SPECIAL_CATEGORY: Action.KEEP,
 }
 # Values of these kinds are coarse already, so "generalise" passes them through unchanged.
+SEALED_CATEGORIES = frozenset({DataCategory.DIRECT_IDENTIFIER, DataCategory.FREE_TEXT})
+"""Released values sealed under the deadline's key (`schemas.shredding`): they identify a
+person, and no statistic counts them; quasi-identifiers and special categories stay
+readable, so the anonymous counts hold after the key is gone."""
+
 _COARSE = frozenset({DataKind.AGE_BAND, DataKind.NATIONALITY, DataKind.SEX, DataKind.VULNERABILITY})
 
 
@@ -126,6 +133,7 @@ class _Walk:
     withhold: bool  # purpose not served: no personal data at all leaves for this view
     released: dict[str, str] = field(default_factory=dict)
     pseudonyms: list[str] = field(default_factory=list)
+    seal: Callable[[Any], str] | None = None  # crypto-shredding of identifying values
 
     def model(self, model: BaseModel, out: dict[str, Any], path: str) -> None:
         """Apply the policy to the fields of one model (its dump is `out`)."""
@@ -199,6 +207,8 @@ class _Walk:
             return False
         if dumped == []:
             return False  # an empty list releases nothing
+        if self.seal is not None and mark.category in SEALED_CATEGORIES:
+            out[name] = self.seal(out[name])
         self.released[path] = act.value
         return True
 
@@ -225,8 +235,12 @@ def protect(
     *,
     view: str = SHARED_VIEW,
     now: datetime,
+    shredder: Shredder | None = None,
 ) -> Protected | None:
-    """The protected view of one verified event, or None when its retention deadline passed."""
+    """The protected view of one verified event, or None when its retention deadline passed.
+
+    With a `shredder`, every released direct identifier and free text is sealed under the
+    key of the event's deadline day (`SEALED_CATEGORIES`)."""
     # Past the sender's deletion date nothing may be delivered any more.
     if envelope.wbxretainuntil <= now:
         return None
@@ -248,6 +262,9 @@ def protect(
     data = payload.model_dump(mode="json", exclude_none=True)
     # Age bands are taken at the event's (UTC) date, not today's, so reprocessing repeats them.
     walk = _Walk(policy, view, pseudonymiser, utc_day(envelope.time), withhold)
+    if shredder is not None:
+        deadline, today = envelope.wbxretainuntil, utc_day(now)
+        walk.seal = lambda value: shredder.seal_value(value, deadline, today)
     walk.model(payload, data, "")
     shared = SharedRecord(
         record_id=derived_id(envelope.source, envelope.id, view),
@@ -289,3 +306,9 @@ def protect(
             pseudonyms=sorted(set(walk.pseudonyms)),
         )
     return Protected(shared, audit)
+
+
+def open_shared(record: SharedRecord, shredder: Shredder, now: datetime) -> SharedRecord:
+    """`record` with its sealed values opened for hop 2's rules; those past their deadline
+    day (key destroyed) are left out, as the statistics never needed them."""
+    return record.model_copy(update={"data": shredder.open_tree(record.data, utc_day(now))})

@@ -7,9 +7,10 @@ same alerts and revisions (that is how a restart avoids sending an alert twice).
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from consumers.rules import (
@@ -22,6 +23,7 @@ from consumers.rules import (
 )
 from schemas.derived import Alert, AlertEvent, SharedRecord, derived_id
 from schemas.reference import ReferenceData
+from schemas.shredding import ShreddedError, Shredder
 from schemas.vocab import Handling
 
 # The alert carries the most restrictive handling of its events; H3 (restrictions stated by
@@ -186,3 +188,24 @@ class Router:
     def state_size(self) -> int:
         """Entries held in all state (for tests of boundedness)."""
         return sum(self.sizes().values())
+
+
+IDENTIFYING_SUMMARY = ("pseudonyms", "vehicle")
+"""The facts of an alert's event that identify someone: sealed under its deadline's key."""
+
+
+def seal_alert(alert: Alert, shredder: Shredder, today: date) -> Alert:
+    """`alert` as it goes on its PCC's topic: each event's identifying facts sealed under
+    the key of that event's deadline day (a fact already past it is left out)."""
+    events = []
+    for event in alert.events:
+        deadline = event.retain_until or alert.retain_until
+        summary: dict[str, Any] = {}
+        for name, value in event.summary.items():
+            if name not in IDENTIFYING_SUMMARY:
+                summary[name] = value
+                continue
+            with contextlib.suppress(ShreddedError):
+                summary[name] = shredder.seal_value(value, deadline, today)
+        events.append(event.model_copy(update={"summary": summary}))
+    return alert.model_copy(update={"events": events})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -105,8 +105,16 @@ class RegionalState:
     older than the horizon are ignored, since they could change nothing.
     """
 
-    def __init__(self, stats: StatsState, router: Router, horizon: timedelta) -> None:
+    def __init__(
+        self,
+        stats: StatsState,
+        router: Router,
+        horizon: timedelta,
+        opener: Callable[[SharedRecord, datetime], SharedRecord] | None = None,
+    ) -> None:
         self.stats = stats
+        self.opener = opener
+        """Opens a record's sealed values (crypto-shredding) before the rules see it."""
         self.router = router
         self.horizon = horizon
         self.counted: Horizon[str] = Horizon(horizon)
@@ -122,6 +130,8 @@ class RegionalState:
         if record.time < now - self.horizon:
             return Result(Applied.TOO_OLD)
         self.counted.add(record.event_key, record.time)
+        if self.opener is not None:
+            record = self.opener(record, now)
         late = self.stats.add(record, now) is AddResult.TOO_LATE
         alerts = [a for a in self.router.process(record) if (a.id, a.revision) not in self.sent]
         self._applied += 1

@@ -15,7 +15,7 @@ from consumers.aggregate import StatsState
 from consumers.app import create_app, declare_topics
 from consumers.pipeline import install_agents
 from consumers.probes import Check, serve
-from consumers.protect import load_policy
+from consumers.protect import load_policy, open_shared
 from consumers.pseudonyms import Pseudonymiser
 from consumers.receipts import ReceiptSigner
 from consumers.route import Router
@@ -65,10 +65,12 @@ def build_worker_app(
         if worker.hops is not Hops.AGGREGATE
         else None
     )
+    shredder = contract.shredder()
     regional = RegionalState(
         StatsState(load_ptable(contract.ptable_file), lateness=worker.stats_lateness),
         Router(load_rules(worker.alert_rules_file), reference),
         worker.state_horizon,
+        opener=lambda record, now: open_shared(record, shredder, now),
     )
     keys = RegistryLog.from_settings(
         contract, lambda outcome: metrics.KEY_CHANGES.labels(outcome.value).inc()
@@ -95,6 +97,7 @@ def build_worker_app(
         receipts=ReceiptSigner(load_or_create_private_key(worker.receipt_key_file)),
         audit_run=partial(chain_id, "worker", socket.gethostname(), uuid.uuid4().hex[:12]),
         audit_checkpoint_interval=worker.audit_checkpoint_interval,
+        shredder=shredder,
     )
     return app, checks
 

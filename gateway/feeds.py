@@ -14,10 +14,11 @@ from pydantic import ValidationError
 
 from gateway import metrics
 from gateway.views import AgencyEvents, AgencyReceipts, PccAlerts, StatsView, own_event
-from schemas.derived import Alert, AlertAction, StatCell
+from schemas.derived import Alert, AlertAction, StatCell, utc_day
 from schemas.receipts import Receipt
 from schemas.registry_log import RegistryLog
 from schemas.settings import KafkaSettings
+from schemas.shredding import ShreddedError, Shredder
 from schemas.tables import FineCell
 from schemas.topics import (
     ALERT_ACKS,
@@ -44,6 +45,8 @@ class Feeds:
         receipts: dict[str, AgencyReceipts],
         events: dict[str, AgencyEvents] | None = None,
         on_change: Callable[[], None] | None = None,
+        shredder: Shredder | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.kafka = kafka
         self.alerts = alerts
@@ -51,6 +54,9 @@ class Feeds:
         self.keys = keys
         self.receipts = receipts
         self.events = events or {}
+        self.shredder = shredder
+        """Opens what the workers sealed (verified records, alerts' identifying facts)."""
+        self.clock = clock
         self.on_change = on_change
         self.loaded = asyncio.Event()
         self.pending_actions: list[AlertAction] = []
@@ -116,6 +122,11 @@ class Feeds:
             elif topic == STATS:
                 self.stats.apply(StatCell.model_validate_json(value))
             elif topic == VERIFIED:
+                if self.shredder is not None:
+                    try:
+                        value = self.shredder.open_record(value, utc_day(self.clock()), VERIFIED)
+                    except ShreddedError:
+                        return  # past its sender's deadline: nothing to serve, nothing kept
                 agency, event = own_event(value)
                 own = self.events.get(agency)
                 if own is not None:
@@ -131,9 +142,10 @@ class Feeds:
                     self.pending_actions.append(action)
             else:
                 received = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-                self.alerts[self._topic_pcc[topic]].apply_alert(
-                    Alert.model_validate_json(value), received
-                )
+                alert = Alert.model_validate_json(value)
+                if self.shredder is not None:
+                    alert = self._opened(alert)
+                self.alerts[self._topic_pcc[topic]].apply_alert(alert, received)
                 self._apply_pending_actions()
         except ValidationError as exc:
             metrics.UNREADABLE.labels(topic).inc()
@@ -141,6 +153,15 @@ class Feeds:
         except Exception:  # a bug must cost one record, not the feed (and so every view)
             metrics.UNREADABLE.labels(topic).inc()
             logger.exception("record on %s could not be applied; ignored", topic)
+
+    def _opened(self, alert: Alert) -> Alert:
+        assert self.shredder is not None
+        today = utc_day(self.clock())
+        events = [
+            e.model_copy(update={"summary": self.shredder.open_tree(e.summary, today)})
+            for e in alert.events
+        ]
+        return alert.model_copy(update={"events": events})
 
     def _apply_pending_actions(self) -> None:
         if not self.pending_actions:

@@ -114,7 +114,14 @@ class GatewayService:
         }
         self.receipt_key = contract.receipt_key()
         self.feeds = Feeds(
-            self.kafka, self.alerts, self.stats, self.keys, self.receipts, self.events
+            self.kafka,
+            self.alerts,
+            self.stats,
+            self.keys,
+            self.receipts,
+            self.events,
+            shredder=contract.shredder(),
+            clock=self.clock,
         )
         outbox = Outbox(
             self.settings.outbox_dir / "gateway.sqlite3", self.settings.outbox_max_events

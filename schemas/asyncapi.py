@@ -25,6 +25,7 @@ from schemas.derived import (
 from schemas.envelope import CONTENT_TYPE, Envelope
 from schemas.receipts import Receipt
 from schemas.registry_log import KeyChange
+from schemas.shredding import SealedRecord
 from schemas.tables import FineCell
 from schemas.topics import (
     ALERT_ACKS,
@@ -47,7 +48,7 @@ _REF = "#/components/schemas/{model}"
 
 _MODEL_OF: dict[str, type[BaseModel]] = {
     INGEST: Envelope,
-    VERIFIED: Envelope,
+    VERIFIED: SealedRecord,
     QUARANTINE: QuarantineRecord,
     SHARED: SharedRecord,
     STATS: StatCell,
@@ -61,7 +62,7 @@ _MODEL_OF: dict[str, type[BaseModel]] = {
 `Receipt`; the replay table's
 changelog is faust's own (JSON strings)."""
 
-_CLOUDEVENTS = {INGEST, VERIFIED}
+_CLOUDEVENTS = {INGEST}
 _SECURITY = [
     {"$ref": "#/components/securitySchemes/scram"},
     {"$ref": "#/components/securitySchemes/mtls"},

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.errors import ConfigurationError
+from schemas.shredding import Shredder, load_key_store
 from schemas.signed import (
     AUDIT_PURPOSE,
     RECEIPT_PURPOSE,
@@ -60,6 +61,16 @@ class ContractSettings(BaseSettings):
         description="the gateways' audit keys (raw Ed25519, base64url, as a JSON list): "
         "`wbx audit verify` trusts records they signed, besides the receipt and registry keys",
     )
+    retention_keys_dir: Path = Field(
+        default=Path("var/retention-keys"),
+        description="the file store of the retention-day keys (crypto-shredding): every "
+        "worker and gateway of a deployment must see the same directory",
+    )
+    retention_key_store: str = Field(
+        default="",
+        description="`module:Class` of another key store (a vault), built with "
+        "WBX_RETENTION_KEYS_DIR; empty = the file store",
+    )
     registry_private_key: Path = Field(
         default=Path.home() / ".wbx" / "registry.pem",
         description="the registry key `wbx keys` signs changes with (operators only)",
@@ -79,6 +90,10 @@ class ContractSettings(BaseSettings):
         description="A retired key still verifies records received this long after its "
         "valid_until (records in flight when it was retired).",
     )
+
+    def shredder(self) -> Shredder:
+        """The retention keys of this deployment, behind the deadline rule."""
+        return Shredder(load_key_store(self.retention_key_store, self.retention_keys_dir))
 
     def audit_trust(self) -> dict[str, Ed25519PublicKey]:
         """The keys whose signatures count on the audit trail, by signer id: the platform

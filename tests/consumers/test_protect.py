@@ -12,7 +12,15 @@ import pytest
 from pydantic import BaseModel, Field
 
 import schemas.payloads as payloads_module
-from consumers.protect import Action, Policy, Protected, age_band, load_policy, protect
+from consumers.protect import (
+    Action,
+    Policy,
+    Protected,
+    age_band,
+    load_policy,
+    open_shared,
+    protect,
+)
 from consumers.pseudonyms import Pseudonymiser, normalise
 from schemas.compose import compose_envelope
 from schemas.derived import derived_id
@@ -24,6 +32,7 @@ from schemas.payloads.common import OptionalLocation
 from schemas.personal import DataCategory, DataKind, mark_of, personal
 from schemas.reference import load_reference
 from schemas.settings import INFRA_DIR
+from schemas.shredding import FileKeyStore, Shredder, is_sealed_value
 from schemas.signing import sign_envelope
 from schemas.vocab import AgeBand
 from tests.factories import (
@@ -543,3 +552,29 @@ def test_unlisted_kinds_fall_back_to_the_category_defaults(tmp_path: Path) -> No
     assert data["last_seen"] == {"lat": 43.0, "lon": 18.1, "grid_deg": 0.1}  # quasi: generalise
     assert data["persons"][0] == {"nationality": "IRQ", "sex": "male", "vulnerabilities": []}
     assert CANARY not in out.shared.model_dump_json()
+
+
+@pytest.mark.parametrize("kind", sorted(EVERY_TYPE))
+def test_with_a_shredder_identifiers_are_sealed_and_open_to_exactly_the_clear_view(
+    kind: str, tmp_path: Path
+) -> None:
+    envelope = _signed(EVERY_TYPE[kind], kind)
+    clear = _protect(envelope)
+    shredder = Shredder(FileKeyStore(tmp_path))
+    sealed = protect(envelope, DIGEST, POLICY, PSN, now=NOW, shredder=shredder)
+    assert clear is not None and sealed is not None
+    text = sealed.shared.model_dump_json()
+    assert "psn:" not in text  # no pseudonym, name or note is readable on the topic
+    for person in sealed.shared.persons(facilitators=True):
+        for name, value in person.items():
+            marked = name in ("nationality", "sex", "age_band", "child", "vulnerabilities")
+            assert marked != is_sealed_value(value), name  # statistics' inputs stay clear
+    assert sealed.audit == clear.audit  # the trail names the pseudonyms, as before
+    opened = open_shared(sealed.shared, shredder, NOW)
+    assert opened == clear.shared
+    shredder.store.destroy_before(RETAIN_UNTIL.date() + timedelta(days=1))
+    gone = open_shared(sealed.shared, shredder, NOW)
+    assert "psn:" not in gone.model_dump_json()
+    assert [p.get("nationality") for p in gone.persons()] == [
+        p.get("nationality") for p in clear.shared.persons()
+    ]

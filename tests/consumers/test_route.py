@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from consumers.route import Router
+from consumers.route import Router, seal_alert
 from consumers.rules import KINDS, RuleConfig, evaluator_for, load_rules
+from schemas.derived import utc_day
 from schemas.errors import ConfigurationError
 from schemas.reference import load_reference
 from schemas.settings import ContractSettings
-from tests.factories import shared_record
+from schemas.shredding import FileKeyStore, Shredder, is_sealed_value
+from tests.factories import make_alert, shared_record
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 RULES = load_rules(Path(__file__).resolve().parents[2] / "infra" / "alert_rules.toml")
@@ -260,3 +262,24 @@ def test_every_rule_kind_is_in_the_table_with_its_evaluator():
         evaluator = evaluator_for(rule)
         assert evaluator.size() == 0
         evaluator.evict(NOW)
+
+
+def test_pseudonyms_and_plates_are_sealed_and_the_rest_stays_readable(tmp_path: Path) -> None:
+    shredder = Shredder(FileKeyStore(tmp_path))
+    alert = make_alert(now=NOW)
+    event = alert.events[0].model_copy(
+        update={
+            "retain_until": NOW + timedelta(days=3),
+            "summary": {**alert.events[0].summary, "vehicle": "psn:k1:77", "group_size": 4},
+        }
+    )
+    alert = alert.model_copy(update={"events": [event]})
+    sealed = seal_alert(alert, shredder, utc_day(NOW))
+    summary = sealed.events[0].summary
+    assert is_sealed_value(summary["pseudonyms"]) and is_sealed_value(summary["vehicle"])
+    assert summary["group_size"] == 4 and summary["vulnerabilities"] == ["uam"]
+    assert "psn:" not in sealed.model_dump_json()
+    assert shredder.open_tree(summary, utc_day(NOW)) == event.summary
+    # Past the event's deadline day its identifying facts are gone, the rest is not.
+    later = utc_day(NOW + timedelta(days=4))
+    assert shredder.open_tree(summary, later) == {"group_size": 4, "vulnerabilities": ["uam"]}

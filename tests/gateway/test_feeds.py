@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from consumers.route import seal_alert
 from gateway.feeds import Feeds, describe
-from gateway.views import AgencyReceipts, PccAlerts, StatsView, escalation_for
+from gateway.views import AgencyEvents, AgencyReceipts, PccAlerts, StatsView, escalation_for
 from schemas.keys import KeyRegistry, new_key_pair
 from schemas.registry_log import RegistryLog, sign_change
 from schemas.settings import KafkaSettings
-from schemas.topics import ALERT_ACKS, KEYS, STATS, STATS_FINE, alerts_topic, receipts_topic
-from tests.factories import PTABLE, fine_cell, make_alert, make_receipt
+from schemas.shredding import FileKeyStore, Shredder
+from schemas.topics import (
+    ALERT_ACKS,
+    KEYS,
+    STATS,
+    STATS_FINE,
+    VERIFIED,
+    alerts_topic,
+    receipts_topic,
+)
+from tests.factories import PTABLE, envelope, fine_cell, make_alert, make_receipt, record
 
 NOW_MS = int(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp() * 1000)
 
@@ -81,3 +91,27 @@ def test_a_key_change_on_the_registry_topic_reaches_the_gateways_verifier():
     _, other = new_key_pair("ME-BP")
     feed._dispatch(KEYS, sign_change("add", other, Ed25519PrivateKey.generate()), NOW_MS)
     assert feed.keys.registry.get(other.kid) is None  # not the registry key's signature
+
+
+def test_sealed_verified_records_and_alert_facts_are_opened_and_shredded_ones_skipped(tmp_path):
+    now = datetime.now(UTC)
+    shredder = Shredder(FileKeyStore(tmp_path))
+    feed = feeds()
+    feed.events = {"RS-BP": AgencyEvents(10)}
+    feed.shredder, feed.clock = shredder, lambda: now
+    deadline = now + timedelta(days=2)
+    raw = record(envelope(time=now, overrides={"wbxretainuntil": deadline.isoformat()}))
+    feed._dispatch(VERIFIED, shredder.seal_record(raw, deadline, now.date(), VERIFIED), NOW_MS)
+    (kept,) = feed.events["RS-BP"].query(now, since=None, until=None, limit=10)
+    assert kept.raw == raw  # as signed
+    alert = make_alert("pcc-plav", now=now)
+    sealed = seal_alert(alert, shredder, now.date())
+    feed._dispatch(alerts_topic("pcc-plav"), sealed.model_dump_json().encode(), NOW_MS)
+    shown = feed.alerts["pcc-plav"].alerts[alert.id].alert
+    assert shown.events[0].summary == alert.events[0].summary  # the operator reads them
+    # A record whose day's key is gone is not kept, and nothing breaks.
+    other = record(envelope(time=now, overrides={"wbxretainuntil": deadline.isoformat()}))
+    late = shredder.seal_record(other, deadline, now.date(), VERIFIED)
+    shredder.store.destroy_before(deadline.date() + timedelta(days=1))
+    feed._dispatch(VERIFIED, late, NOW_MS)
+    assert len(feed.events["RS-BP"]) == 1

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,8 +14,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.keys import KeyEntry, KeyRegistry, new_key_pair, write_private_key
+from schemas.reading import read_to_end
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.signed import public_key_text
+from schemas.topics import VERIFIED
 from tests.factories import envelope, record, signed
 from tests.integration.kafka_io import WorkerProcess
 from wbx.broker import EmbeddedBroker
@@ -49,6 +54,7 @@ class Stack:
             receipt_public_key=public_key_text(self.receipt_key.public_key()),
             registry_private_key=self.tmp / "registry.pem",
             private_key_dir=self.tmp / "private-keys",
+            retention_keys_dir=self.tmp / "retention-keys",
         )
 
     @property
@@ -67,6 +73,7 @@ class Stack:
             "WBX_RECEIPT_PUBLIC_KEY": public_key_text(self.receipt_key.public_key()),
             "WBX_WORKER_RECEIPT_KEY_FILE": str(self.tmp / "receipt-key.pem"),
             "WBX_PRIVATE_KEY_DIR": str(self.tmp / "private-keys"),
+            "WBX_RETENTION_KEYS_DIR": str(self.tmp / "retention-keys"),
             "WBX_WORKER_METRICS_PORT": "0",
             "WBX_WORKER_REBALANCE_TIMEOUT": "1",
             "WBX_WORKER_STATS_FLUSH_INTERVAL": "0.3",
@@ -74,6 +81,25 @@ class Stack:
             "WBX_WORKER_PSEUDONYM_SECRET": "integration-test-secret-0123456789",
             **self.overrides,
         }
+
+    async def read_verified(self) -> list[bytes]:
+        """The envelopes on `wbx.verified.v1`, opened (they are sealed under their deadline
+        day's key) as the stack's own components open them."""
+        shredder = self.contract().shredder()
+        today = datetime.now(UTC).date()
+        records = await read_to_end(KafkaSettings(bootstrap=self.bootstrap), [VERIFIED])
+        return [shredder.open_record(r.value, today, VERIFIED) for r in records]
+
+    def wbx(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the `wbx` command line against this stack, as an operator would."""
+        return subprocess.run(
+            [sys.executable, "-m", "wbx", *args],
+            env={**os.environ, **self.env()},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     def start_worker(self) -> WorkerProcess:
         """Start a worker process on this stack."""

@@ -5,9 +5,6 @@ about one person across agencies, and nobody else may ask."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -34,17 +31,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     stack.start_worker()
     yield stack
     stop_stack(stack)
-
-
-def _wbx(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wbx", *args],
-        env={**os.environ, **stack.env()},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _person(document: str) -> dict[str, object]:
@@ -79,7 +65,7 @@ async def test_the_dpo_finds_exactly_the_events_that_carried_a_document_number(
 
     await wait_until(all_audited, 60, "the three releases on the audit trail")
 
-    result = _wbx(stack, "dpo", "subject", "--document-number", DOCUMENT)
+    result = stack.wbx("dpo", "subject", "--document-number", DOCUMENT)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert {e["event_id"] for e in report["events"]} == {ids["serbia"], ids["bosnia"]}
@@ -91,7 +77,7 @@ async def test_the_dpo_finds_exactly_the_events_that_carried_a_document_number(
     assert DOCUMENT not in result.stdout and "ab12345" not in result.stdout.lower()
     assert "2 events" in result.stderr
 
-    as_csv = _wbx(stack, "dpo", "subject", "--document-number", "ab-12345", "--format", "csv")
+    as_csv = stack.wbx("dpo", "subject", "--document-number", "ab-12345", "--format", "csv")
     assert as_csv.returncode == 0, as_csv.stderr
     lines = as_csv.stdout.splitlines()
     assert lines[0].startswith("at,action,event_id,source")
@@ -136,7 +122,7 @@ async def test_wbx_audit_verify_names_the_altered_the_deleted_and_the_moved_reco
         tampered += [(writer.chain.encode(), value) for value in chain]
     await produce(stack.bootstrap, AUDIT, tampered)
 
-    result = _wbx(stack, "audit", "verify")
+    result = stack.wbx("audit", "verify")
     assert result.returncode == 1, result.stdout + result.stderr
     broken = [line for line in result.stdout.splitlines() if line.startswith("BROKEN:")]
     named = {

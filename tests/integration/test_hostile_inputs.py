@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.auth import Role
 from schemas import strict_json
-from schemas.topics import INGEST, QUARANTINE, SHARED, STATS, STATS_FINE, VERIFIED, alerts_topic
+from schemas.topics import INGEST, QUARANTINE, SHARED, STATS, STATS_FINE, alerts_topic
 from tests.factories import envelope, make_alert, record, signed
 from tests.hostile import REPLAY, Hostile, HostileGenerator, HostileKeys
 from tests.hostile import VERIFIED as EXPECT_VERIFIED
@@ -147,7 +147,7 @@ async def test_every_hostile_record_on_the_ingest_topic_gets_exactly_one_outcome
         found = json.loads(quarantine_record.value)
         if found["topic"] == INGEST:
             by_position[(found["partition"], found["offset"])] = found
-    verified = {r.value for r in await read_topic(hostiles.stack.bootstrap, VERIFIED)}
+    verified = set(await hostiles.stack.read_verified())
     wrong = []
     for item, position in zip(items, positions, strict=True):
         found = by_position.get(position)
@@ -284,8 +284,8 @@ async def test_an_event_the_gateway_accepted_near_its_limits_is_verified_by_a_la
     wanted = {near_age_limit["id"], near_deadline["id"]}
 
     async def verified() -> set[str] | None:
-        records = await read_topic(hostiles.stack.bootstrap, VERIFIED)
-        ids = {json.loads(r.value)["id"] for r in records} & wanted
+        records = await hostiles.stack.read_verified()
+        ids = {json.loads(r)["id"] for r in records} & wanted
         return ids if ids == wanted else None
 
     await wait_until(verified, 60, "both events on wbx.verified.v1")

@@ -73,7 +73,12 @@ async def on_topic(stack: Stack, topic: str, event_ids: set[str]) -> list[dict[s
     """Wait until every id is on `topic` (as the envelope's id or a quarantine's event_id)."""
 
     async def found() -> list[dict[str, object]] | None:
-        values = [json.loads(r.value) for r in await read_topic(stack.bootstrap, topic)]
+        raw = (
+            await stack.read_verified()
+            if topic == VERIFIED
+            else [r.value for r in await read_topic(stack.bootstrap, topic)]
+        )
+        values = [json.loads(value) for value in raw]
         hits = [v for v in values if (v.get("id") or v.get("event_id")) in event_ids]
         return hits if {h.get("id") or h.get("event_id") for h in hits} == event_ids else None
 
@@ -129,7 +134,7 @@ async def test_import_csv_of_last_weeks_rows_with_a_key_made_today_ends_verified
     old = datetime.now(UTC) - timedelta(days=6)
 
     async def verified() -> int | None:
-        values = [json.loads(r.value) for r in await read_topic(stack.bootstrap, VERIFIED)]
+        values = [json.loads(v) for v in await stack.read_verified()]
         mine = [
             v
             for v in values

@@ -22,7 +22,6 @@ from schemas.topics import (
     SHARED,
     STATS,
     STATS_FINE,
-    VERIFIED,
     alerts_topic,
 )
 from tests.factories import (
@@ -83,7 +82,7 @@ async def test_valid_event_of_every_type_reaches_verified_shared_and_audit(stack
         return set(ids.values()) <= await _shared_ids(stack)
 
     await wait_until(all_shared, 60, "every type on wbx.shared.v1")
-    verified = {json.loads(v)["id"]: json.loads(v) for v in await _values(stack, VERIFIED)}
+    verified = {json.loads(v)["id"]: json.loads(v) for v in await stack.read_verified()}
     for kind, event_id in ids.items():
         assert verified[event_id]["type"].endswith("." + kind)
     audited = {json.loads(v)["event_id"] for v in await _values(stack, AUDIT)}
@@ -286,7 +285,7 @@ async def test_no_personal_data_reaches_shared_stats_or_alert_topics(stack: Stac
 
     # The fixture's death at AL-ME alerts PCC Plav: the alert topics are really checked too.
     await wait_until(plav_alerted, 30, "an alert at PCC Plav")
-    verified = b"".join(await _values(stack, VERIFIED))
+    verified = b"".join(await stack.read_verified())
     assert CANARY.encode() in verified  # the canaries did go in
     for topic in (
         SHARED,

@@ -20,9 +20,8 @@ from producers.publisher import Publisher
 from producers.settings import PublisherSettings
 from schemas.keys import write_private_key
 from schemas.settings import KafkaSettings
-from schemas.topics import VERIFIED
-from tests.integration.kafka_io import read_topic, wait_until
-from tests.integration.pipeline_stack import start_stack, stop_stack
+from tests.integration.kafka_io import wait_until
+from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
 from wbx.broker import EmbeddedBroker
 from wbx.topics import apply_topics, reference_and_plan
 
@@ -31,8 +30,8 @@ pytestmark = pytest.mark.integration
 EVENT = {"type": "death_or_missing_person", "border_section": "MK-RS", "count": 1}
 
 
-async def _verified_ids(bootstrap: str) -> list[str]:
-    return [json.loads(r.value)["id"] for r in await read_topic(bootstrap, VERIFIED)]
+async def _verified_ids(stack: Stack) -> list[str]:
+    return [json.loads(value)["id"] for value in await stack.read_verified()]
 
 
 def test_broker_down_then_back_all_1000_arrive_exactly_once(tmp_path: Path):
@@ -69,7 +68,7 @@ def test_broker_down_then_back_all_1000_arrive_exactly_once(tmp_path: Path):
         stack.start_worker()
 
         async def all_verified() -> list[str] | None:
-            got = await _verified_ids(stack.bootstrap)
+            got = await _verified_ids(stack)
             return got if len(set(got)) >= 1000 else None
 
         got = asyncio.run(wait_until(all_verified, 90, "1,000 verified events"))
@@ -155,12 +154,12 @@ def test_publisher_killed_mid_drain_then_restarted_still_exactly_1000(tmp_path: 
         assert drained.returncode == 0, drained.stderr
 
         async def all_verified() -> list[str] | None:
-            got = await _verified_ids(stack.bootstrap)
+            got = await _verified_ids(stack)
             return got if len(set(got)) >= 1000 else None
 
         asyncio.run(wait_until(all_verified, 90, "1,000 verified events"))
         time.sleep(2)  # let any straggler duplicate arrive before counting
-        got = asyncio.run(_verified_ids(stack.bootstrap))
+        got = asyncio.run(_verified_ids(stack))
         assert len(got) == len(set(got)) == 1000
     finally:
         stop_stack(stack)

@@ -27,6 +27,7 @@ _MODULES = (
     "deploy",
     "receipts",
     "audit",
+    "retention",
 )
 
 
