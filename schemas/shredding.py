@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -92,15 +93,18 @@ class FileKeyStore:
     """One file of 32 random bytes per day, `<directory>/<YYYY-MM-DD>.key`, mode 0600.
 
     Keys read are cached (bound: one per day with a key, at most the longest retention,
-    about 400), each use checking that its file is still there, so a key another process
-    destroyed is gone here too. Destroying overwrites the file with
-    zeros before unlinking it (on a journalling or copy-on-write file system the old blocks
-    may survive: put the directory on an encrypted volume, or use a vault).
+    about 400), and a cached key's file is looked at again after `RECHECK_SECONDS`, so a
+    key another process destroyed is gone here too within a second. Destroying overwrites
+    the file with zeros before unlinking it (on a journalling or copy-on-write file system
+    the old blocks may survive: put the directory on an encrypted volume, or use a vault).
     """
+
+    RECHECK_SECONDS = 1.0
+    """How long a cached key is used before its file is looked at again."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._cache: dict[date, bytes] = {}
+        self._cache: dict[date, tuple[bytes, str, float]] = {}
 
     def _path(self, day: date) -> Path:
         return self.directory / f"{day.isoformat()}.key"
@@ -109,18 +113,25 @@ class FileKeyStore:
         """The key of `day`, None when it was never made or is destroyed."""
         cached = self._cache.get(day)
         if cached is not None:
-            # Another process may have destroyed it (an early shred): one stat, not a read.
-            if self._path(day).exists():
-                return cached
+            key, path, checked = cached
+            now = time.monotonic()
+            if now - checked < self.RECHECK_SECONDS:
+                return key
+            # Another process may have destroyed it (an early shred): a stat, not a read.
+            if os.path.exists(path):
+                self._cache[day] = (key, path, now)
+                return key
             del self._cache[day]
             return None
+        path = str(self._path(day))
         try:
-            key = self._path(day).read_bytes()
+            with open(path, "rb") as handle:
+                key = handle.read()
         except FileNotFoundError:
             return None
         if len(key) != _KEY_BYTES:
-            raise ConfigurationError(f"{self._path(day)} is not a {_KEY_BYTES}-byte key")
-        self._cache[day] = key
+            raise ConfigurationError(f"{path} is not a {_KEY_BYTES}-byte key")
+        self._cache[day] = (key, path, time.monotonic())
         return key
 
     def create(self, day: date) -> bytes:
@@ -193,6 +204,15 @@ class Shredder:
 
     def __init__(self, store: RetentionKeyStore) -> None:
         self.store = store
+        self._ciphers: dict[bytes, AESGCM] = {}  # bound: one per day key in use
+
+    def _cipher(self, key: bytes) -> AESGCM:
+        cipher = self._ciphers.get(key)
+        if cipher is None:
+            if len(self._ciphers) >= 1024:  # far more days than any retention: start over
+                self._ciphers.clear()
+            cipher = self._ciphers[key] = AESGCM(key)
+        return cipher
 
     def _key(self, day: date, today: date) -> bytes | None:
         return None if day < today else self.store.key(day)
@@ -256,7 +276,7 @@ class Shredder:
         if day < today:
             raise ShreddedError(f"the deadline day {day} has passed: nothing is sealed for it")
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        cipher = AESGCM(self.store.create(day))
+        cipher = self._cipher(self.store.create(day))
         return b64url_encode(nonce + cipher.encrypt(nonce, plain, context.encode("utf-8")))
 
     def _open(self, data: str, day: date, today: date, context: str) -> bytes:
@@ -265,7 +285,7 @@ class Shredder:
             raise ShreddedError(f"the key of {day} is destroyed: its deadline passed")
         try:
             raw = b64url_decode(data)
-            return AESGCM(key).decrypt(
+            return self._cipher(key).decrypt(
                 raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode("utf-8")
             )
         except (ValueError, InvalidTag):

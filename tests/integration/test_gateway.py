@@ -66,12 +66,17 @@ ENDPOINTS = [
     ("POST", "/v1/alerts/no-such-alert/ack", {Role.PCC_OPERATOR}),
     ("GET", "/v1/stats", {Role.ANALYST, Role.ADMIN}),
     ("GET", "/v1/stats.csv", {Role.ANALYST, Role.ADMIN}),
+    ("GET", "/v1/events", {Role.PUBLISHER}),
+    ("GET", "/v1/receipts", {Role.PUBLISHER}),
+    ("GET", "/v1/audit", {Role.DPO}),
+    ("GET", "/v1/audit/checkpoints", {Role.DPO, Role.ADMIN}),
 ]
 BINDINGS: dict[Role, dict[str, str]] = {
     Role.PUBLISHER: {"agency": "BA-BP"},
     Role.PCC_OPERATOR: {"pcc": "pcc-trebinje"},
     Role.ANALYST: {"analyst": "marri"},
     Role.ADMIN: {},
+    Role.DPO: {},
 }
 
 

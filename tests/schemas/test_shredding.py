@@ -92,6 +92,7 @@ def test_the_file_store_keeps_private_keys_made_once_and_overwrites_what_it_dest
     tmp_path: Path,
 ) -> None:
     store = FileKeyStore(tmp_path / "keys")
+    store.RECHECK_SECONDS = 0.0  # look at the file on every use
     key = store.create(TODAY)
     again = FileKeyStore(tmp_path / "keys")  # another process
     assert again.create(TODAY) == key and len(key) == 32
@@ -102,6 +103,12 @@ def test_the_file_store_keeps_private_keys_made_once_and_overwrites_what_it_dest
     assert again.destroy_before(TODAY + timedelta(days=1)) == [TODAY]
     assert not path.exists() and again.key(TODAY) is None
     assert store.key(TODAY) is None  # the first process's cache does not outlive the file
+    kept = FileKeyStore(tmp_path / "keys")
+    tomorrow = kept.create(TODAY + timedelta(days=1))
+    again.destroy_before(TODAY + timedelta(days=2))
+    assert kept.key(TODAY + timedelta(days=1)) == tomorrow  # within the recheck interval
+    kept.RECHECK_SECONDS = 0.0
+    assert kept.key(TODAY + timedelta(days=1)) is None
 
 
 def test_another_key_store_is_named_by_module_and_class(tmp_path: Path) -> None:
