@@ -144,9 +144,6 @@ def command(demo: bool, rate: float, var_dir: Path) -> None:
         )
         if trust:
             click.echo(f"check the audit trail from another shell: {trust} wbx audit verify")
-        if "retention_keys_dir" not in contract.model_fields_set:
-            # Crypto-shredding: the workers and the gateway share this platform's day keys.
-            env["WBX_RETENTION_KEYS_DIR"] = str(var_dir / "retention-keys")
         if demo:
             env["WBX_KEY_REGISTRY"] = str(demo_keys(var_dir / "sim-keys"))
         platform.spawn("worker-verify", ["worker"], {**env, "WBX_WORKER_HOPS": "verify"})
