@@ -246,15 +246,21 @@ def install_agents(
 
     async def audit(chain: AuditChain, fact: AuditFact, stage: str) -> None:
         record = chain.link(fact)
+        head = chain.head
         await emit(topics.audit, chain.chain.encode("utf-8"), _json(record), JSON_HEADERS)
+        chain.mark_sent(record.seq, head)
         metrics.EVENTS_OUT.labels(stage, "audit").inc()
 
     async def checkpoint_audit() -> None:
         # The heads, so that deleting a chain's last records shows too (schemas/audit.py).
-        for chain in (releases, deliveries):
-            head = chain.checkpoint(clock())
+        # Each names only records handed to the producer before this flush: on the topic.
+        heads = [(chain.chain, chain.checkpoint(clock())) for chain in (releases, deliveries)]
+        if not any(head for _, head in heads):
+            return
+        await app.producer.flush()
+        for chain_name, head in heads:
             if head is not None:
-                key = chain.chain.encode("utf-8")
+                key = chain_name.encode("utf-8")
                 await emit(topics.audit_checkpoints, key, _json(head), JSON_HEADERS)
                 metrics.EVENTS_OUT.labels("audit", "checkpoint").inc()
 

@@ -42,7 +42,9 @@ class AuditTrail:
         self.chain = chain
         self._send = send
         self._clock = clock
-        self._pending: deque[tuple[str, bytes]] = deque()
+        # (topic, value, seq, sha): a record's number and hash, for `mark_sent` (0 for a
+        # checkpoint).
+        self._pending: deque[tuple[str, bytes, int, str]] = deque()
         self._max_pending = max_pending
         self._lock = asyncio.Lock()
 
@@ -60,28 +62,33 @@ class AuditTrail:
                     f"{len(self._pending)} audit records wait for Kafka; try again later"
                 )
             record = self.chain.link(fact)
-            self._pending.append((AUDIT, record.model_dump_json().encode("utf-8")))
+            value = record.model_dump_json().encode("utf-8")
+            self._pending.append((AUDIT, value, record.seq, self.chain.head))
             await self._drain()
 
     async def checkpoint(self) -> None:
         """Publish the chain's head when it moved (after the records it names)."""
         async with self._lock:
+            await self._drain()  # what waits first: a checkpoint names only what was sent
             head = self.chain.checkpoint(self._clock())
             if head is not None:
-                self._pending.append((AUDIT_CHECKPOINTS, head.model_dump_json().encode("utf-8")))
+                value = head.model_dump_json().encode("utf-8")
+                self._pending.append((AUDIT_CHECKPOINTS, value, 0, ""))
             await self._drain()
 
     async def _drain(self) -> None:
         key = self.chain.chain.encode("utf-8")
         while self._pending:
-            topic, value = self._pending[0]
+            topic, value, seq, sha = self._pending[0]
             try:
-                await self._send(topic, key, value)
+                await self._send(topic, key, value)  # acknowledged by the broker
             except Exception:
                 logger.warning("audit record not sent (%d waiting); will retry", self.pending)
                 metrics.AUDIT_PENDING.set(self.pending)
                 return
             self._pending.popleft()
+            if seq:
+                self.chain.mark_sent(seq, sha)
         metrics.AUDIT_PENDING.set(0)
 
 

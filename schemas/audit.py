@@ -115,8 +115,10 @@ def record_sha256(record: SignedRecord) -> str:
 class AuditChain:
     """The writer's side of one chain: links and signs each fact after the last.
 
-    Plain state, two fields whatever the traffic. The caller must emit the records in the
-    order `link` made them, on one partition (keyed by `chain`).
+    Plain state, a few fields whatever the traffic. The caller must emit the records in
+    the order `link` made them, on one partition (keyed by `chain`), and say which were
+    handed to Kafka (`mark_sent`): a checkpoint names no record that might not reach the
+    topic (a crash between the two would otherwise look like a deletion for ever).
     """
 
     def __init__(self, chain: str, private: Ed25519PrivateKey, signer: str) -> None:
@@ -126,6 +128,7 @@ class AuditChain:
         self.public_key = private.public_key()
         self.seq = 0
         self.head = GENESIS
+        self._sent = (0, GENESIS)
         self._checkpointed = 0
 
     def link(self, fact: AuditFact) -> AuditRecord:
@@ -140,13 +143,21 @@ class AuditChain:
         self.seq, self.head = record.seq, record_sha256(record)
         return record
 
+    def mark_sent(self, seq: int, sha: str) -> None:
+        """Record `seq` (whose SHA-256 is `sha`, `head` right after its `link`) went to
+        Kafka; a checkpoint may name it once the producer has flushed."""
+        if seq > self._sent[0]:
+            self._sent = (seq, sha)
+
     def checkpoint(self, at: datetime) -> AuditCheckpoint | None:
-        """The chain's head, signed, when it moved since the last checkpoint; else None."""
-        if self.seq == self._checkpointed:
+        """The head of what was sent, signed, when it moved since the last checkpoint; else
+        None. Publish it only once what was sent before it is on the topic (a flush)."""
+        seq, sha = self._sent
+        if seq == self._checkpointed:
             return None
-        self._checkpointed = self.seq
+        self._checkpointed = seq
         return AuditCheckpoint(
-            chain=self.chain, seq=self.seq, head_sha256=self.head, at=at, signer=self.signer
+            chain=self.chain, seq=seq, head_sha256=sha, at=at, signer=self.signer
         ).signed_with(self._private)
 
 

@@ -486,4 +486,8 @@ def make_audit_chain(
 ) -> tuple[AuditChain, list[AuditRecord]]:
     """A chain of `count` linked, signed records (facts 1..count) and the chain itself."""
     writer = AuditChain(chain, key, key_id(key.public_key(), RECEIPT_KEY_PURPOSE))
-    return writer, [writer.link(make_audit_fact(n)) for n in range(1, count + 1)]
+    records = []
+    for n in range(1, count + 1):
+        records.append(writer.link(make_audit_fact(n)))
+        writer.mark_sent(n, writer.head)
+    return writer, records

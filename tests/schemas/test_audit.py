@@ -198,3 +198,14 @@ def test_checkpoint_round_trips_on_the_wire() -> None:
     head = writer.checkpoint(NOW)
     assert head is not None
     assert AuditCheckpoint.model_validate_json(head.model_dump_json()) == head
+
+
+def test_a_checkpoint_names_only_records_handed_to_kafka() -> None:
+    # A crash between linking a record and sending it must not leave a checkpoint that
+    # names it: the trail would look cut for ever.
+    writer, records = make_audit_chain(2)
+    writer.link(make_audit_fact(3))  # linked, not sent
+    head = writer.checkpoint(NOW)
+    assert head is not None and head.seq == 2
+    report = verify_audit(_stored(records), TRUSTED, topic=TOPIC, checkpoints=[head])
+    assert report.ok, report.breaks
