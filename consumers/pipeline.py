@@ -45,7 +45,7 @@ from schemas.derived import Alert, QuarantineRecord, SharedRecord, utc_day
 from schemas.reading import read_batches, read_to_end
 from schemas.registry_log import RegistryLog, follow
 from schemas.settings import KafkaSettings
-from schemas.shredding import Shredder
+from schemas.shredding import ShreddedError, Shredder
 from schemas.topics import VERIFIED
 from schemas.verification import Verifier
 
@@ -226,12 +226,17 @@ def install_agents(
         envelope = accepted.envelope
         key = envelope.subject.encode("utf-8")
         # Sealed whole under the deadline day's key: unreadable on Kafka once it passed.
-        sealed = shredder.seal_record(
-            accepted.raw, envelope.wbxretainuntil, utc_day(clock()), VERIFIED
-        )
-        await emit(topics.verified, key, sealed, JSON_HEADERS)
-        metrics.EVENTS_OUT.labels("verify", "verified").inc()
-        if protected is None:
+        kept = True
+        try:
+            sealed = shredder.seal_record(
+                accepted.raw, envelope.wbxretainuntil, utc_day(clock()), VERIFIED
+            )
+        except ShreddedError:
+            kept = False  # its deadline day ended while it waited: nothing may be kept
+        else:
+            await emit(topics.verified, key, sealed, JSON_HEADERS)
+            metrics.EVENTS_OUT.labels("verify", "verified").inc()
+        if protected is None or not kept:
             logger.info(
                 "event %s past its retention deadline: not shared",
                 envelope.id,

@@ -143,11 +143,11 @@ async def _publish(records: list[bytes], kafka: KafkaSettings, signer: Ed25519Pr
             change = KeyChange.model_validate_json(record)
             await producer.send_and_wait(KEYS, record, key=change.entry.kid.encode("utf-8"))
             audited = chain.link(key_change_fact(change, actor))
-            head = chain.head
+            sha = chain.head
             await producer.send_and_wait(
                 AUDIT, audited.model_dump_json().encode("utf-8"), key=chain.chain.encode("utf-8")
             )
-            chain.mark_sent(audited.seq, head)
+            chain.mark_sent(audited.seq, sha)
         head = chain.checkpoint(datetime.now(UTC))
         if head is not None:
             await producer.send_and_wait(
