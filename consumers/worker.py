@@ -24,6 +24,7 @@ from consumers.settings import Hops, WorkerSettings
 from consumers.state import RegionalState
 from schemas.audit import chain_id
 from schemas.disclosure import load_ptable
+from schemas.errors import ConfigurationError
 from schemas.keys import load_or_create_private_key
 from schemas.reference import load_reference
 from schemas.registry_log import RegistryLog
@@ -113,7 +114,14 @@ def run_worker(
     logging.getLogger().setLevel(worker.log_level.upper())
     app, checks = build_worker_app(kafka, worker, contract)
     if worker.metrics_port:
-        serve(worker.metrics_port, checks, worker.metrics_host)
+        try:
+            serve(worker.metrics_port, checks, worker.metrics_host)
+        except OSError as exc:  # another worker on this host has the default port
+            raise ConfigurationError(
+                f"port {worker.metrics_port} on {worker.metrics_host} for the worker's metrics "
+                f"and probes is not free ({exc.strerror}): give each worker on this host its "
+                "own WBX_WORKER_METRICS_PORT (0 turns them off)"
+            ) from None
         address = f"{worker.metrics_host}:{worker.metrics_port}"
         logger.info("metrics, /healthz and /readyz on http://%s", address)
     faust.Worker(app, loglevel=worker.log_level, override_logging=False).execute_from_commandline()

@@ -126,6 +126,8 @@ class GatewayService:
         outbox = Outbox(
             self.settings.outbox_dir / "gateway.sqlite3", self.settings.outbox_max_events
         )
+        # Two gateways on one host must not share it: each would send everything twice.
+        outbox.claim("WBX_GATEWAY_OUTBOX_DIR")
         # The gateway publishes on behalf of HTTP clients, through the producers' library.
         self.forwarder = Forwarder(outbox, self.kafka, self.settings.forwarding(), name="gateway")
         self.sessions = Sessions(self.settings.web_sessions)

@@ -8,17 +8,24 @@ same id, which the Verify stage recognises.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from schemas.errors import WbxError
 
 
 class OutboxFullError(WbxError):
     """The outbox holds its maximum number of events; publishing must wait for it to drain."""
+
+
+class OutboxBusyError(WbxError):
+    """Another process already sends from this outbox: two would send everything twice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,7 @@ class Outbox:
         self.path = path
         self.max_events = max_events
         self._lock = threading.Lock()
+        self._claim: TextIO | None = None
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a row acknowledged to the caller survives a power cut, not only a crash.
@@ -134,10 +142,38 @@ class Outbox:
         with self._lock:
             return self._count()
 
+    def claim(self, setting: str) -> None:
+        """Make this process the outbox's only sender, or raise OutboxBusyError naming the
+        process that is and `setting` (which gives each its own outbox).
+
+        An advisory lock on `<file>.lock`, held until `close` (the system drops it when the
+        process dies, so a crash never leaves the outbox claimed)."""
+        if self._claim is not None:
+            return
+        handle = self.path.with_name(self.path.name + ".lock").open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise OutboxBusyError(
+                f"the outbox {self.path} is already used by another process (pid {holder}) "
+                f"on this host: give each its own directory with {setting}"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._claim = handle
+
     def close(self) -> None:
-        """Close the database (the file stays for the next run)."""
+        """Close the database (the file stays for the next run) and give up a claim."""
         with self._lock:
             self._db.close()
+        if self._claim is not None:
+            self._claim.close()
+            self._claim = None
 
     def _count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])

@@ -3,12 +3,13 @@ queues a request's records all or none."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from producers.outbox import Outbox, OutboxFullError
+from producers.outbox import Outbox, OutboxBusyError, OutboxFullError
 
 
 def test_a_record_keeps_the_timestamp_it_was_queued_with(tmp_path: Path):
@@ -54,3 +55,16 @@ def test_records_that_would_not_all_fit_are_none_of_them_queued(tmp_path: Path):
         outbox.put_many([(f"a|{i}", b"k", b"v", None) for i in range(2, 5)])
     assert outbox.backlog() == 1
     assert outbox.put_many([(f"a|{i}", b"k", b"v", None) for i in range(2, 4)]) == [True, True]
+
+
+def test_one_process_sends_from_an_outbox_and_a_second_is_told_which_setting_to_change(
+    tmp_path: Path,
+):
+    first = Outbox(tmp_path / "gateway.sqlite3", 10)
+    first.claim("WBX_GATEWAY_OUTBOX_DIR")
+    first.claim("WBX_GATEWAY_OUTBOX_DIR")  # claiming again is harmless
+    second = Outbox(tmp_path / "gateway.sqlite3", 10)
+    with pytest.raises(OutboxBusyError, match=rf"pid {os.getpid()}\).*WBX_GATEWAY_OUTBOX_DIR"):
+        second.claim("WBX_GATEWAY_OUTBOX_DIR")
+    first.close()  # a stopped (or dead) sender gives it up
+    second.claim("WBX_GATEWAY_OUTBOX_DIR")

@@ -16,16 +16,20 @@ def command(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from gateway.api.main import create_app
+    from wbx.up import require_free
 
     settings = GatewaySettings()
+    host, port = host or settings.host, port or settings.port
     try:
+        # Before the app: a second gateway on this host says which setting to change.
+        require_free(host, port, "gateway", "WBX_GATEWAY_PORT (or --port)")
         app = create_app()
     except WbxError as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run(
         app,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         log_level="warning",
         timeout_graceful_shutdown=3,
     )
