@@ -34,7 +34,11 @@ def test_a_worker_runs_the_hops_it_is_told_in_the_right_group(
     tmp_path: Path,
 ):
     worker = WorkerSettings(
-        hops=hops, data_dir=tmp_path, metrics_port=0, pseudonym_secret="test-secret-0123456789"
+        hops=hops,
+        data_dir=tmp_path,
+        metrics_port=0,
+        # pragma: allowlist nextline secret
+        pseudonym_secret="test-secret-0123456789",
     )
     app, checks = build_worker_app(KafkaSettings(bootstrap="127.0.0.1:1"), worker)
     assert app.conf.id == group

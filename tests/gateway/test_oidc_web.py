@@ -186,7 +186,7 @@ async def test_the_providers_refusal_and_an_unusable_answer_are_explained(
 async def test_a_confidential_client_authenticates_with_its_secret(
     tmp_path: Path, key: AgencyKey, provider: TestProvider
 ):
-    provider.client_secret = "s3cret"
+    provider.client_secret = "s3cret"  # pragma: allowlist secret
     for secret, status in (("s3cret", 200), ("wrong", 401)):
         oidc = {"oidc_client_id": CLIENT_ID, "oidc_client_secret": SecretStr(secret)}
         service = _service(tmp_path / secret, key, oidc_issuer=provider.url, **oidc)

@@ -78,6 +78,7 @@ class Stack:
             "WBX_WORKER_REBALANCE_TIMEOUT": "1",
             "WBX_WORKER_STATS_FLUSH_INTERVAL": "0.3",
             "WBX_WORKER_DATA_DIR": str(self.tmp / "worker"),
+            # pragma: allowlist nextline secret
             "WBX_WORKER_PSEUDONYM_SECRET": "integration-test-secret-0123456789",
             **self.overrides,
         }
