@@ -349,23 +349,9 @@ def install_agents(
             metrics.LATENCY.labels("aggregate-route").observe(time.perf_counter() - started)
             yield None
 
-    def owns_shared() -> bool:
-        # The active hop-2 owner holds the one partition of wbx.shared.v1; a standby does not.
-        try:
-            assignment = app.consumer.assignment()
-        except Exception:  # the consumer is not up yet
-            return False
-        name = topics.shared.get_topic_name()
-        return any(tp.topic == name for tp in assignment)
-
     async def flush_stats() -> None:
         if not rebuilt.is_set():
-            # After a crash in a quiet period no shared record comes to trigger the rebuild,
-            # and cells counted but not yet published before the crash would wait for new
-            # traffic: the owner rebuilds (and republishes) as soon as it holds the partition.
-            if not owns_shared():
-                return
-            await ensure_rebuilt(clock())
+            return
         # Fine cells first: a table the gateway builds is never behind the topic's cells.
         for fine in regional.fine_to_publish():
             await emit(topics.stats_fine, fine.key.encode("utf-8"), _json(fine), JSON_HEADERS)
