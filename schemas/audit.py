@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
 
 from schemas.canonical import canonical_json
+from schemas.errors import describe_validation
 from schemas.payloads.common import WireModel
 from schemas.signed import SignedRecord
 from schemas.vocab import Handling, Purpose
@@ -292,11 +293,8 @@ class TrailVerifier:
         try:
             record = AuditRecord.model_validate_json(stored.value)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            path = ".".join(str(p) for p in first["loc"]) or "(record)"
-            self.report.breaks.append(
-                Break(BreakKind.UNREADABLE, None, None, where, f"{path}: {first['msg']}")
-            )
+            detail = describe_validation(exc, root="(record)")
+            self.report.breaks.append(Break(BreakKind.UNREADABLE, None, None, where, detail))
             return
         sha = record_sha256(record)
         summary = self.report.chains.get(record.chain)

@@ -12,7 +12,7 @@ import click
 from pydantic import ValidationError
 
 from schemas.audit import AuditAction, AuditCheckpoint, AuditQuery
-from schemas.errors import WbxError
+from schemas.errors import WbxError, describe_validation
 from schemas.personal import DataKind
 from schemas.settings import ContractSettings, KafkaSettings
 from schemas.topics import AUDIT, load_topic_plan
@@ -48,9 +48,8 @@ def _load_checkpoints(path: Path) -> list[AuditCheckpoint]:
         try:
             found.append(AuditCheckpoint.model_validate_json(line))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(line)"
-            raise click.ClickException(f"{path}:{number}: {where}: {first['msg']}") from None
+            detail = describe_validation(exc, root="(line)")
+            raise click.ClickException(f"{path}:{number}: {detail}") from None
     return found
 
 
