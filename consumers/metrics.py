@@ -36,7 +36,16 @@ END_TO_END = Histogram(
     "Age of an event (now - its time) when it leaves the Protect stage",
     buckets=(0.01, 0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86400),
 )
-LAG = Gauge("wbx_consumer_lag", "Records behind the high watermark", ["topic", "partition"])
+LAG = Gauge(
+    "wbx_consumer_lag",
+    "Records behind the end, for every assigned partition (read or not)",
+    ["topic", "partition"],
+)
+STALLED = Gauge(
+    "wbx_consumer_partition_stalled",
+    "1 while an assigned partition is behind and unread for WBX_WORKER_STALL_AFTER seconds",
+    ["topic", "partition"],
+)
 KEY_CHANGES = Counter(
     "wbx_worker_key_changes_total",
     "Records of wbx.keys.v1 read, by outcome (applied, unchanged, unsigned, conflict, unreadable)",

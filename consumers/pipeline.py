@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from consumers import metrics
 from consumers.app import Topics
 from consumers.audit import alert_release
+from consumers.lag import LagWatch
 from consumers.probes import Check
 from consumers.protect import Policy, Protected, protect
 from consumers.pseudonyms import Pseudonymiser
@@ -54,6 +55,8 @@ logger = logging.getLogger(__name__)
 JSON_HEADERS = [("content-type", b"application/json")]
 EXPIRE_EVERY = 10_000
 SHRED_EVERY = 600.0
+QUIET_REBUILD_AFTER = 5.0
+"""Seconds the hop-2 owner holds `wbx.shared.v1` with no record before it rebuilds anyway."""
 """Seconds between passes that destroy the keys of retention days that have passed."""
 
 
@@ -98,6 +101,7 @@ def install_agents(
     audit_run: Callable[[str], str],
     audit_checkpoint_interval: float,
     shredder: Shredder,
+    stall_after: float = 60.0,
     hops: Hops = Hops.BOTH,
 ) -> dict[str, Check]:
     """Register the agents and timers of the hops this worker runs on `app`; returns the
@@ -349,9 +353,30 @@ def install_agents(
             metrics.LATENCY.labels("aggregate-route").observe(time.perf_counter() - started)
             yield None
 
+    held_since: list[float] = []  # when this worker last came to own the shared partition
+
+    def owns_shared() -> bool:
+        # The active hop-2 owner holds the one partition of wbx.shared.v1; a standby does not.
+        name = topics.shared.get_topic_name()
+        try:
+            return any(tp.topic == name for tp in app.consumer.assignment())
+        except Exception:  # the consumer is not up yet
+            return False
+
     async def flush_stats() -> None:
         if not rebuilt.is_set():
-            return
+            # After a crash in a quiet period no shared record comes to trigger the rebuild,
+            # and cells counted before the crash but not yet published would wait for new
+            # traffic. A few quiet seconds after taking the partition, the owner rebuilds
+            # (and so republishes) anyway; with traffic, the first record does it sooner.
+            if not owns_shared():
+                held_since.clear()
+                return
+            if not held_since:
+                held_since.append(time.monotonic())
+            if time.monotonic() - held_since[0] < QUIET_REBUILD_AFTER:
+                return
+            await ensure_rebuilt(clock())
         # Fine cells first: a table the gateway builds is never behind the topic's cells.
         for fine in regional.fine_to_publish():
             await emit(topics.stats_fine, fine.key.encode("utf-8"), _json(fine), JSON_HEADERS)
@@ -387,17 +412,41 @@ def install_agents(
             for structure, entries in regional.sizes().items():
                 metrics.STATE_ENTRIES.labels(structure).set(entries)
 
+    lag_watch: LagWatch[Any] = LagWatch(stall_after)
+    stalled: list[str] = []
+
     @app.timer(5.0)
     async def report_lag() -> None:
         consumer = app.consumer
         sources = {topics.ingest.get_topic_name(), topics.shared.get_topic_name()}
         # Only the streams we consume: table changelogs are assigned too but read at recovery.
-        for tp in (tp for tp in consumer.assignment() if tp.topic in sources):
+        assigned = [tp for tp in consumer.assignment() if tp.topic in sources]
+        # A partition never fetched has no high watermark from a fetch: ask the broker
+        # (a lower bound on the embedded broker, so a lag it reports is real).
+        unfetched = [tp for tp in assigned if consumer.highwater(tp) is None]
+        asked = await consumer.highwaters(*unfetched) if unfetched else {}
+        positions = {}
+        for tp in assigned:
             highwater = consumer.highwater(tp)
-            read = getattr(consumer, "_read_offset", {}).get(tp)  # faust has no public API
-            if highwater is not None:
-                lag = highwater - (read + 1 if read is not None else 0)
-                metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, lag))
+            end = highwater if highwater is not None else asked.get(tp, 0)
+            positions[tp] = (end, _position(consumer, tp))
+        found = lag_watch.observe(positions, time.monotonic())
+        now_stalled = []
+        for tp, lag in found.items():
+            metrics.LAG.labels(tp.topic, str(tp.partition)).set(lag.lag)
+            metrics.STALLED.labels(tp.topic, str(tp.partition)).set(int(lag.stalled))
+            if lag.stalled:
+                now_stalled.append(f"{tp.topic}[{tp.partition}]")
+                logger.warning(
+                    "%s[%d] is %d records behind and unread for %.0fs",
+                    tp.topic,
+                    tp.partition,
+                    lag.lag,
+                    lag.unmoved_for,
+                )
+        for gauge in (metrics.LAG, metrics.STALLED):
+            _forget_unassigned(gauge, sources, {(tp.topic, str(tp.partition)) for tp in found})
+        stalled[:] = sorted(now_stalled)
 
     checks: dict[str, Check] = {}
     if hops is not Hops.AGGREGATE:
@@ -405,4 +454,23 @@ def install_agents(
     if hops is not Hops.VERIFY:
         # A standby hop 2 is ready; the one that took over is not while it rebuilds.
         checks["regional_state"] = lambda: "rebuilding" if rebuild_lock.locked() else "ok"
+    checks["partitions"] = lambda: "stalled: " + ", ".join(stalled) if stalled else "ok"
     return checks
+
+
+def _position(consumer: Any, tp: Any) -> int:
+    """The next offset the worker will read from `tp`: after the last one read, else the
+    committed one (faust keeps both, with no public API)."""
+    read = getattr(consumer, "_read_offset", {}).get(tp)
+    if read is not None:
+        return int(read) + 1
+    committed = getattr(consumer, "_committed_offset", {}).get(tp)
+    return int(committed) if committed is not None else 0
+
+
+def _forget_unassigned(gauge: Any, topics: set[str], kept: set[tuple[str, str]]) -> None:
+    """Drop a per-partition gauge's series of partitions this worker no longer holds, so a
+    revoked partition does not go on reporting its last lag."""
+    for labels in list(gauge._metrics):  # prometheus-client has no public listing
+        if labels[0] in topics and labels not in kept:
+            gauge.remove(*labels)

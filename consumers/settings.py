@@ -94,6 +94,12 @@ class WorkerSettings(BaseSettings):
         description="seconds between checkpoints of the worker's audit chains "
         "(published only when a chain moved)",
     )
+    stall_after: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds an assigned partition may be behind without being read before "
+        "the worker reports it stalled (log, wbx_consumer_partition_stalled, /readyz)",
+    )
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     metrics_host: str = Field(
         default="127.0.0.1",

@@ -99,6 +99,7 @@ def build_worker_app(
         audit_run=partial(chain_id, "worker", socket.gethostname(), uuid.uuid4().hex[:12]),
         audit_checkpoint_interval=worker.audit_checkpoint_interval,
         shredder=shredder,
+        stall_after=worker.stall_after,
     )
     return app, checks
 

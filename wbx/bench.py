@@ -361,7 +361,7 @@ async def _throughput(bootstrap: str, target: int, deadline_s: float = 900) -> f
 
 
 async def _latency(
-    bootstrap: str, signer: _Signer, plan: Plan, gateway: _Gateway | None = None
+    bootstrap: str, signer: _Signer, plan: Plan, gateway: RunningGateway | None = None
 ) -> tuple[Latency, Latency | None]:
     """Send at the offered rate, every `probe_every`-th a death; time each death's alert on
     the alerts topic and, with a gateway, its arrival at an SSE client of PCC Plav."""
@@ -466,7 +466,7 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @dataclass
-class _Worker:
+class RunningWorker:
     """A running `wbx worker` of the benchmark."""
 
     hop: str
@@ -485,9 +485,9 @@ class _Worker:
 
 
 @contextmanager
-def _workers(
+def worker_processes(
     hops: list[str], env: dict[str, str], tmp: Path, profile: Path | None = None
-) -> Iterator[list[_Worker]]:
+) -> Iterator[list[RunningWorker]]:
     """A worker process for each entry of `hops` (`both`, `verify`, `aggregate`), each with
     its metrics on a free port; the same kind share a consumer group; stopped on exit.
 
@@ -517,7 +517,7 @@ def _workers(
                     start_new_session=True,
                 )
             )
-            workers.append(_Worker(hop, procs[-1], port))
+            workers.append(RunningWorker(hop, procs[-1], port))
             if profile is not None:
                 out = profile / f"{tmp.name}-{n}-{hop}.txt"
                 samplers.append(_sampler(procs[-1].pid, out))
@@ -536,19 +536,26 @@ def _workers(
             log.close()
 
 
-class _Gateway:
+class RunningGateway:
     """A `wbx gateway` process on the benchmark's broker, and tokens for it."""
 
-    def __init__(self, base: str, authority: TokenAuthority) -> None:
+    def __init__(self, base: str, authority: TokenAuthority, pid: int = 0) -> None:
         self.base = base
         self.authority = authority
+        self.pid = pid
         self.listening = asyncio.Event()
 
     def auth(
-        self, role: Role, *, agency: str | None = None, pcc: str | None = None
+        self,
+        role: Role,
+        *,
+        agency: str | None = None,
+        pcc: str | None = None,
+        analyst: str | None = None,
     ) -> dict[str, str]:
         """The Authorization header of a token for a role and binding."""
-        return {"Authorization": f"Bearer {self.authority.issue(role, agency=agency, pcc=pcc)}"}
+        token = self.authority.issue(role, agency=agency, pcc=pcc, analyst=analyst)
+        return {"Authorization": f"Bearer {token}"}
 
     async def listen(self, pcc: str, arrived: dict[str, float]) -> None:
         """Follow the PCC's alert stream; note when each event id first arrives."""
@@ -576,7 +583,7 @@ def _alive(proc: subprocess.Popen[bytes], what: str) -> None:
 
 
 @contextmanager
-def _gateway(env: dict[str, str], tmp: Path) -> Iterator[_Gateway]:
+def gateway_process(env: dict[str, str], tmp: Path) -> Iterator[RunningGateway]:
     """Start a gateway process and wait until it is ready; stop it on exit."""
     tmp.mkdir(parents=True, exist_ok=True)
     settings = GatewaySettings()
@@ -599,7 +606,7 @@ def _gateway(env: dict[str, str], tmp: Path) -> Iterator[_Gateway]:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/readyz", 60, lambda: _alive(proc, "the gateway"), tmp)
-            yield _Gateway(base, authority)
+            yield RunningGateway(base, authority, proc.pid)
         finally:
             proc.terminate()
             try:
@@ -608,7 +615,7 @@ def _gateway(env: dict[str, str], tmp: Path) -> Iterator[_Gateway]:
                 proc.kill()
 
 
-async def _post_all(gateway: _Gateway, bodies: list[bytes], concurrency: int) -> float:
+async def _post_all(gateway: RunningGateway, bodies: list[bytes], concurrency: int) -> float:
     """POST every body to `/v1/events`, `concurrency` at a time; seconds it took. Every
     request must be accepted (202): a figure of refused requests would mean nothing."""
     import httpx
@@ -648,7 +655,7 @@ def _ingest(plan: Plan, tmp: Path) -> Ingest:
             b"[" + b",".join(signer.apprehension(i, when)[1] for _ in range(size)) + b"]"
             for i in range(plan.ingest_batches)
         ]
-        with _gateway(_worker_env(broker.bootstrap, signer), tmp / "gateway") as gateway:
+        with gateway_process(_worker_env(broker.bootstrap, signer), tmp / "gateway") as gateway:
             single_s = asyncio.run(_post_all(gateway, singles, plan.ingest_concurrency))
             batch_s = asyncio.run(_post_all(gateway, batches, plan.ingest_concurrency))
     return Ingest(
@@ -800,7 +807,7 @@ def _takeover(plan: Plan, tmp: Path) -> Takeover:
         asyncio.run(_load_shared(broker.bootstrap, [probe], 1, distinct=False))
         env = _worker_env(broker.bootstrap, signer)
         started = time.perf_counter()
-        with _workers(["aggregate"], env, tmp / "takeover", plan.profile) as (worker,):
+        with worker_processes(["aggregate"], env, tmp / "takeover", plan.profile) as (worker,):
             seconds = asyncio.run(_await_alert(broker.bootstrap, probe_id, 1800)) - started
             found = worker.state()
             rss = peak_rss_mb(worker.proc.pid)
@@ -847,10 +854,10 @@ def _broker_run(
         if ceiling:
             out["ceiling"] = asyncio.run(_ceiling(broker.bootstrap, plan.events, signer.registry))
         env = _worker_env(broker.bootstrap, signer)
-        with _workers(hops, env, tmp / "-".join(hops), plan.profile) as workers:
+        with worker_processes(hops, env, tmp / "-".join(hops), plan.profile) as workers:
             out["throughput"] = asyncio.run(_throughput(broker.bootstrap, plan.events))
             if latency:
-                with _gateway(env, tmp / "gateway") as gateway:
+                with gateway_process(env, tmp / "gateway") as gateway:
                     out["latency"], out["sse"] = asyncio.run(
                         _latency(broker.bootstrap, signer, plan, gateway)
                     )

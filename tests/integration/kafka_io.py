@@ -38,8 +38,14 @@ async def produce(
         await producer.stop()
 
 
-async def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll an async `check` until it returns a truthy value; fail naming `what`."""
+async def wait_until(
+    check: Callable[[], Any], timeout: float, what: str | Callable[[], str]
+) -> Any:
+    """Poll an async `check` until it returns a truthy value; fail naming `what`.
+
+    `what` may be a callable, evaluated only on failure, so a worker's log in it is the
+    log at the timeout rather than at the start of the wait.
+    """
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -47,7 +53,8 @@ async def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any
         if last:
             return last
         await asyncio.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    named = what() if callable(what) else what
+    raise AssertionError(f"timed out after {timeout}s waiting for {named} (last: {last!r})")
 
 
 class WorkerProcess:

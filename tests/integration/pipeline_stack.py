@@ -24,6 +24,7 @@ from wbx.broker import EmbeddedBroker
 from wbx.topics import apply_topics, reference_and_plan
 
 REPO = Path(__file__).resolve().parents[2]
+SECTIONS = ["BA-ME", "AL-ME", "MK-RS", "ME-RS", "HR-RS", "AL-XK"]
 PCCS = ["pcc-plav", "pcc-trebinje"]
 AGENCIES = ["BA-BP", "RS-BP", "ME-BP", "AL-BP", "MK-BP", "XK-BP"]
 
@@ -129,6 +130,39 @@ class Stack:
             overrides=overrides,
         )
         return record(signed(obj, self.keys[key_of or agency]))
+
+    def mixed_stream(self, count: int) -> tuple[list[tuple[bytes, bytes]], int]:
+        """`count` (key, value) ingest records of a realistic mix and how many deaths it has:
+        every 25th is a death at AL-ME (one alert each at PCC Plav), the rest apprehensions
+        across six sections with a distinct document number each."""
+        when = datetime.now(UTC) - timedelta(minutes=30)
+        records, deaths = [], 0
+        for i in range(count):
+            if i % 25 == 0:
+                deaths += 1
+                data: dict[str, Any] = {"border_section": "AL-ME", "count": 1}
+                records.append(
+                    (b"AL-ME", self.signed("death_or_missing_person", data, "ME-BP", time=when))
+                )
+                continue
+            section = SECTIONS[i % len(SECTIONS)]
+            person: dict[str, Any] = {
+                "nationality": "SYR",
+                "sex": "female",
+                "document_number": f"D{i}",
+            }
+            if i % 40 == 1:
+                person["vulnerabilities"] = ["uam"]
+            data = {
+                "border_section": section,
+                "direction": "entry",
+                "group_size": 2,
+                "persons": [person],
+            }
+            records.append(
+                (section.encode(), self.signed("apprehension", data, "BA-BP", time=when))
+            )
+        return records, deaths
 
 
 def start_stack(

@@ -1,0 +1,174 @@
+"""SIGKILL the worker at seeded random moments of a long stream, restarting it each time.
+
+Nothing may be lost, nothing counted twice, no alert revision sent twice. The short version
+runs in `make test`; `make reliability` runs it with `--kill-events 50000 --kills 6`. A
+failure names the seed (`--kill-seed`) that reproduces it, and how far each ingest partition
+was read and committed, so a partition nobody reads shows at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.reading import read_batches
+from schemas.settings import KafkaSettings
+from schemas.topics import INGEST, SHARED, STATS, alerts_topic
+from tests.factories import EXACT_PTABLE
+from tests.figures import record_figures
+from tests.integration.kafka_io import produce, read_topic, wait_until
+from tests.integration.pipeline_stack import PCCS, Stack, start_stack, stop_stack
+
+pytestmark = pytest.mark.integration
+
+GROUP = "wbx"
+
+
+@pytest.fixture
+def stack(tmp_path: Path):
+    stack = start_stack(tmp_path)
+    (tmp_path / "exact-ptable.toml").write_text(EXACT_PTABLE)
+    stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
+    yield stack
+    stop_stack(stack)
+
+
+@dataclass
+class SharedFollower:
+    """Follows `wbx.shared.v1` from its beginning: which events hop 1 released, how often."""
+
+    bootstrap: str
+    released: Counter[str] = field(default_factory=Counter)
+
+    async def run(self) -> None:
+        """Read on until cancelled."""
+        kafka = KafkaSettings(bootstrap=self.bootstrap)
+        async for batch in read_batches(kafka, [SHARED], follow=True):
+            for r in batch:
+                self.released[json.loads(r.value)["provenance"]["event_id"]] += 1
+
+
+@contextlib.asynccontextmanager
+async def following(bootstrap: str) -> AsyncIterator[SharedFollower]:
+    """A `SharedFollower` running in the background for the block."""
+    follower = SharedFollower(bootstrap)
+    task = asyncio.create_task(follower.run())
+    try:
+        yield follower
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def partition_report(stack: Stack) -> str:
+    """Per ingest and shared partition: records held and the group's committed offset."""
+    held: Counter[tuple[str, int]] = Counter()
+    for name in (INGEST, SHARED):
+        for r in await read_topic(stack.bootstrap, name):
+            held[(name, r.partition)] += 1
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(GROUP)
+    finally:
+        await admin.close()
+    lines = []
+    for (name, partition), count in sorted(held.items()):
+        offset = committed.get(TopicPartition(name, partition))
+        lines.append(f"{name}[{partition}]: {count} held, committed {offset and offset.offset}")
+    return "\n".join(lines)
+
+
+async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
+    stack: Stack, request: pytest.FixtureRequest
+):
+    total: int = request.config.getoption("--kill-events")
+    kills: int = request.config.getoption("--kills")
+    seed: int = request.config.getoption("--kill-seed")
+    rng = random.Random(seed)
+    # Kill points as shares of the stream, spread so each restart has work left to do.
+    points = sorted(rng.uniform(0.05, 0.9) * total for _ in range(kills))
+    records, deaths = stack.mixed_stream(total)
+    started = time.monotonic()
+    worker = stack.start_worker()
+
+    async with following(stack.bootstrap) as shared:
+
+        async def publish() -> None:
+            for start in range(0, total, 500):
+                await produce(stack.bootstrap, INGEST, records[start : start + 500])
+                await asyncio.sleep(0.2)
+
+        publisher = asyncio.create_task(publish())
+        for n, point in enumerate(points, 1):
+
+            async def reached(point: float = point) -> bool:
+                return len(shared.released) >= point
+
+            where = f"{len(shared.released)} released before kill {n} at {point:.0f}"
+            await wait_until(reached, 180, lambda w=worker, at=where: f"{at}\n{w.log()}")
+            await asyncio.sleep(rng.uniform(0, 1.5))
+            worker.kill()
+            worker = stack.start_worker()
+        await publisher
+        assert len(shared.released) < total, f"seed {seed}: the stream ended before the last kill"
+
+        async def everything() -> bool:
+            return len(shared.released) == total
+
+        try:
+            await wait_until(everything, 120 + total / 100, "every event released")
+        except AssertionError as failure:
+            report = await partition_report(stack)
+            raise AssertionError(
+                f"seed {seed}: {len(shared.released)} of {total} released after {kills} kills\n"
+                f"{report}\n{worker.log()}"
+            ) from failure
+
+    async def stats_total() -> int | None:
+        latest: dict[str, dict[str, object]] = {}
+        for r in await read_topic(stack.bootstrap, STATS):
+            cell = json.loads(r.value)
+            latest[cell["key"]] = cell
+        days = [
+            c for k, c in latest.items() if k.startswith("day|") and k.endswith("|events|total|all")
+        ]
+        counted = sum(int(c["count"] or 0) for c in days)
+        return counted if counted >= total else None
+
+    assert await wait_until(stats_total, 90, "statistics of every event") == total, seed
+
+    revisions: Counter[tuple[str, int]] = Counter()
+    death_ids = set()
+    for pcc in PCCS:
+        for r in await read_topic(stack.bootstrap, alerts_topic(pcc)):
+            alert = json.loads(r.value)
+            revisions[(alert["id"], alert["revision"])] += 1
+            if alert["rule"] == "death_or_missing":
+                death_ids.add(alert["id"])
+    repeated = {k: n for k, n in revisions.items() if n > 1}
+    assert repeated == {}, f"seed {seed}: alerts sent twice: {repeated}"
+    assert len(death_ids) == deaths, seed
+    record_figures(
+        request,
+        f"SIGKILL loop (seed {seed})",
+        inputs=total,
+        crashes=kills,
+        lost=total - len(shared.released),
+        double_counted=await stats_total() - total,
+        duplicate_alerts=len(repeated),
+        redone=sum(shared.released.values()) - total,
+        seconds=time.monotonic() - started,
+    )
