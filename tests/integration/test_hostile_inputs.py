@@ -29,6 +29,7 @@ from gateway.auth import Role
 from schemas import strict_json
 from schemas.topics import INGEST, QUARANTINE, SHARED, STATS, STATS_FINE, alerts_topic
 from tests.factories import envelope, make_alert, record, signed
+from tests.figures import record_figures
 from tests.hostile import REPLAY, Hostile, HostileGenerator, HostileKeys
 from tests.hostile import VERIFIED as EXPECT_VERIFIED
 from tests.integration.gateway_server import LiveGateway, start_gateway
@@ -166,6 +167,27 @@ async def test_every_hostile_record_on_the_ingest_topic_gets_exactly_one_outcome
             assert by_position[position]["original_b64"] is None
             assert by_position[position]["event_id"] == item.event_id
     assert hostiles.crashes() == 0, hostiles.stack.worker and hostiles.stack.worker.log()
+    record_figures(
+        request,
+        "hostile records (wbx.ingest.v1)",
+        inputs=count,
+        crashes=int(hostiles.crashes()),
+        lost=total - sum(outcomes.values()),
+        classes=_classes(items, "ingest topic"),
+    )
+
+
+def _parses(value: bytes, max_depth: int) -> bool:
+    try:
+        strict_json.loads(value, max_depth=max_depth)
+    except strict_json.NotIJsonError:
+        return False
+    return True
+
+
+def _classes(items: list[Hostile], path: str) -> dict[str, dict[str, int]]:
+    """How many inputs of each class were tried on `path` (for the figures table)."""
+    return {kind: {path: n} for kind, n in Counter(item.kind for item in items).items()}
 
 
 def _gateway_expectation(item: Hostile) -> tuple[int, str | None]:
@@ -227,6 +249,69 @@ async def test_the_gateway_answers_every_hostile_body_with_4xx_or_a_per_event_ve
     forwarded = sum(after.values()) - sum(before.values())
     assert after["verified"] - before["verified"] + after["replay"] - before["replay"] == forwarded
     assert hostiles.crashes() == 0
+    record_figures(
+        request,
+        "hostile bodies (POST /v1/events)",
+        inputs=count,
+        crashes=int(hostiles.crashes()),
+        status_5xx=sum(n for code, n in statuses.items() if code >= 500),
+        lost=0,
+        classes=_classes(items, "POST single"),
+    )
+
+
+async def test_hostile_batches_get_a_verdict_for_every_event_in_order(
+    hostiles: Hostiles, gw: LiveGateway, request: pytest.FixtureRequest
+):
+    await _settled(hostiles)
+    before = await asyncio.to_thread(hostiles.outcomes)
+    count = max(200, request.config.getoption("--hostile-count") // 5)
+    generator = HostileGenerator(SEED + 2, hostiles.keys, now=datetime.now(UTC))
+    # Only what an array can hold as an element (the array is one level more), small
+    # enough to batch: a body that is not JSON, or too deep, is refused whole (tested above).
+    items = [
+        item
+        for item in generator.generate(count)
+        if len(item.value) < MAX_BODY // 10
+        and _gateway_expectation(item)[0] in (202, 422)
+        and _parses(item.value, strict_json.MAX_DEPTH)
+    ]
+    batches: list[list[Hostile]] = []
+    for agency in ("RS-BP", "BA-BP"):
+        own = [item for item in items if item.agency == agency]
+        batches += [own[i : i + 8] for i in range(0, len(own), 8)]
+    wrong = []
+    async with httpx.AsyncClient(base_url=gw.base, timeout=60) as client:
+        for batch in batches:
+            body = b"[" + b",".join(item.value for item in batch) + b"]"
+            response = await client.post(
+                "/v1/events",
+                content=body,
+                headers={
+                    "Authorization": f"Bearer {gw.token(Role.PUBLISHER, agency=batch[0].agency)}",
+                    "Content-Type": "application/json",
+                },
+            )
+            assert response.status_code < 500, ([i.kind for i in batch], response.text[:500])
+            expected = [_gateway_expectation(item)[1] for item in batch]
+            status = 202 if "ok" in expected else 422
+            got = [r["reason"] for r in response.json().get("results", [])]
+            if response.status_code != status or got != expected:
+                wrong.append(([i.index for i in batch], status, response.status_code, got))
+    assert not wrong, f"seed {SEED + 2}: {wrong[:5]}"
+    assert await gw.service.forwarder.flush(timeout=60)
+    after = await _settled(hostiles)
+    assert after["quarantined"] == before["quarantined"], (before, after)
+    assert hostiles.crashes() == 0
+    record_figures(
+        request,
+        "hostile batches (POST /v1/events)",
+        inputs=len(items),
+        crashes=int(hostiles.crashes()),
+        status_5xx=0,
+        lost=0,
+        classes=_classes(items, "POST batch"),
+    )
 
 
 async def test_a_valid_event_after_the_storm_flows_through_both_paths(
