@@ -65,8 +65,11 @@ def broker_credentials(kafka: KafkaSettings) -> Any:
     return None
 
 
-def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
-    """The faust App configured for at-least-once processing on the given broker."""
+def create_app(
+    kafka: KafkaSettings, worker: WorkerSettings, instance_id: str | None = None
+) -> faust.App:
+    """The faust App configured for at-least-once processing on the given broker; with an
+    `instance_id`, a static member of its consumer group."""
     _fetch_wait(kafka.fetch_max_wait_ms)
     return faust.App(
         worker.group_id,
@@ -84,6 +87,7 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         producer_linger=worker.producer_linger_ms / 1000,
         producer_max_request_size=max(worker.max_record_bytes * 2, 1_048_576),
         consumer_auto_offset_reset="earliest",
+        consumer_group_instance_id=instance_id,
         topic_disable_leader=True,
         topic_replication_factor=1 if kafka.embedded else 3,
         table_standby_replicas=0 if kafka.embedded else 1,

@@ -100,6 +100,18 @@ class WorkerSettings(BaseSettings):
         description="seconds an assigned partition may be behind without being read before "
         "the worker reports it stalled (log, wbx_consumer_partition_stalled, /readyz)",
     )
+    static_membership: bool = Field(
+        default=True,
+        description="join the consumer group as a static member (KIP-345), so a worker "
+        "restarted after a crash takes its predecessor's place and partitions at once instead "
+        "of waiting for the group to expire the dead member",
+    )
+    instance_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,200}$",
+        description="the static member's name in its group; by default the host name and "
+        "the lowest instance slot free in the data directory on this host (-0, -1, ...)",
+    )
     metrics_port: int = Field(default=9464, ge=0, description="0 disables the metrics server")
     metrics_host: str = Field(
         default="127.0.0.1",

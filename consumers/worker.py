@@ -7,6 +7,7 @@ import socket
 import uuid
 from datetime import UTC, datetime
 from functools import partial
+from typing import TextIO
 
 import faust
 
@@ -23,6 +24,7 @@ from consumers.rules import load_rules
 from consumers.settings import Hops, WorkerSettings
 from consumers.state import RegionalState
 from schemas.audit import chain_id
+from schemas.claims import try_claim
 from schemas.disclosure import load_ptable
 from schemas.errors import ConfigurationError
 from schemas.keys import load_or_create_private_key
@@ -35,8 +37,36 @@ from schemas.verification import Verifier
 logger = logging.getLogger(__name__)
 
 
+MAX_INSTANCE_SLOTS = 64
+"""Workers of one consumer group that one data directory on one host can hold at once."""
+_HELD_CLAIMS: list[TextIO] = []
+"""The instance slot claims of this process, held until it exits (one per app built)."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def claim_instance(worker: WorkerSettings, host: str) -> tuple[str | None, TextIO | None]:
+    """This worker's static member name and the claim that keeps it its own.
+
+    A worker restarted after a crash claims the slot its predecessor held (the system
+    dropped that claim with the process) and so rejoins under the same name: the group
+    hands it the same partitions at once. Two workers side by side on one host take two
+    slots, so they never fence each other.
+    """
+    if not worker.static_membership:
+        return None, None
+    if worker.instance_id:
+        return worker.instance_id, None
+    for slot in range(MAX_INSTANCE_SLOTS):
+        handle = try_claim(worker.data_dir / f"{worker.group_id}.instance-{slot}.lock")
+        if handle is not None:
+            return f"{host}-{slot}", handle
+    raise ConfigurationError(
+        f"all {MAX_INSTANCE_SLOTS} instance slots of {worker.data_dir} are held by running "
+        "workers: give this one its own WBX_WORKER_DATA_DIR or WBX_WORKER_INSTANCE_ID"
+    )
 
 
 def build_worker_app(
@@ -52,7 +82,12 @@ def build_worker_app(
     reference = load_reference(contract.reference_file)
     pcc_ids, agency_ids = sorted(reference.pccs), sorted(reference.agencies)
     plan = {spec.name: spec for spec in load_topic_plan(kafka.topics_file, pcc_ids, agency_ids)}
-    app = create_app(kafka, worker)
+    instance_id, claim = claim_instance(worker, socket.gethostname())
+    app = create_app(kafka, worker, instance_id)
+    if claim is not None:
+        _HELD_CLAIMS.append(claim)
+    if instance_id:
+        logger.info("static member %s of consumer group %s", instance_id, worker.group_id)
     topics = declare_topics(app, pcc_ids, agency_ids)
     # The replay guard's table belongs to hop 1 (its changelog is `wbx-seen-changelog`).
     seen = (

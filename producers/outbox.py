@@ -8,8 +8,6 @@ same id, which the Verify stage recognises.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from schemas.claims import claim_holder, try_claim
 from schemas.errors import WbxError
 
 
@@ -150,21 +149,14 @@ class Outbox:
         process dies, so a crash never leaves the outbox claimed)."""
         if self._claim is not None:
             return
-        handle = self.path.with_name(self.path.name + ".lock").open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
+        lock = self.path.with_name(self.path.name + ".lock")
+        handle = try_claim(lock)
+        if handle is None:
             raise OutboxBusyError(
-                f"the outbox {self.path} is already used by another process (pid {holder}) "
-                f"on this host: give each its own directory with {setting}"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+                f"the outbox {self.path} is already used by another process "
+                f"(pid {claim_holder(lock)}) on this host: give each its own directory "
+                f"with {setting}"
+            )
         self._claim = handle
 
     def close(self) -> None:
