@@ -65,6 +65,16 @@ messages: install ## Extract the pages' strings into messages.pot and add new on
 test: lint test-tools ## Set up and run the whole test suite (lint first)
 	$(BIN)/pytest
 
+RELIABILITY := tests/integration/test_hostile_inputs.py tests/integration/test_kill_loop.py \
+	tests/integration/test_gateway_kill.py tests/integration/test_publish_outage.py \
+	tests/integration/test_slow_consumer.py tests/integration/test_soak.py
+
+.PHONY: reliability
+reliability: install test-tools ## The long reliability runs (about 40 min); prints their figures
+	$(BIN)/pytest $(RELIABILITY) --timeout 3600 --hostile-count 10000 \
+		--kill-events 50000 --kills 6 --soak-seconds 300 --soak-rate 1000 --soak-requests 200 \
+		--figures var/reliability.json
+
 .PHONY: clean
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -20,6 +20,7 @@ from producers.publisher import Publisher
 from producers.settings import PublisherSettings
 from schemas.keys import write_private_key
 from schemas.settings import KafkaSettings
+from tests.figures import record_figures
 from tests.integration.kafka_io import wait_until
 from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
 from wbx.broker import EmbeddedBroker
@@ -34,7 +35,9 @@ async def _verified_ids(stack: Stack) -> list[str]:
     return [json.loads(value)["id"] for value in await stack.read_verified()]
 
 
-def test_broker_down_then_back_all_1000_arrive_exactly_once(tmp_path: Path):
+def test_broker_down_then_back_all_1000_arrive_exactly_once(
+    tmp_path: Path, request: pytest.FixtureRequest
+):
     stack = start_stack(tmp_path)
     try:
         port = stack.broker.port
@@ -73,6 +76,14 @@ def test_broker_down_then_back_all_1000_arrive_exactly_once(tmp_path: Path):
 
         got = asyncio.run(wait_until(all_verified, 90, "1,000 verified events"))
         assert sorted(got) == sorted(ids)  # each exactly once
+        record_figures(
+            request,
+            "broker stopped under the publisher's outbox",
+            inputs=len(ids),
+            crashes=1,
+            lost=len(set(ids) - set(got)),
+            double_counted=len(got) - len(set(got)),
+        )
     finally:
         stop_stack(stack)
 
