@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from wbx.topics import apply_topics, reference_and_plan
 REPO = Path(__file__).resolve().parents[2]
 TOPICS_FILE = REPO / "infra" / "topics.toml"
 PCC_IDS = ("pcc-trebinje", "pcc-plav")
+SESSION_PROCESSES: set[int] = set()
+"""Children meant to outlive a module (the session's broker)."""
 
 
 def kafka_settings(bootstrap: str) -> KafkaSettings:
@@ -46,9 +50,53 @@ def kafka_bootstrap(topic_plan: list[TopicSpec]) -> Iterator[str]:
     broker.start()
     pid = broker.pid
     assert pid is not None
+    SESSION_PROCESSES.add(pid)
     try:
         asyncio.run(apply_topics(kafka_settings(broker.bootstrap), topic_plan))
         yield broker.bootstrap
     finally:
         broker.stop()
     assert process_gone(pid), f"embedded broker (pid {pid}) still running after stop()"
+
+
+def _children() -> dict[int, str]:
+    """This process's live children (not zombies) and their command lines (Linux /proc)."""
+    found = {}
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        # The fields after the command name, which may hold spaces and parentheses.
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == me and state != "Z":
+            found[int(entry.name)] = cmdline
+    return found
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_process_left_behind() -> Iterator[None]:
+    """Every worker, gateway and broker a test module started is gone when it ends.
+
+    A worker left running keeps reconnecting to its broker's address; a later test's broker
+    on the same port would find it in the `wbx` consumer group, holding partitions with
+    another test's keys. Such a straggler is killed here, and the module fails naming it.
+    """
+    before = set(_children())
+    yield
+    left = {
+        pid: cmd
+        for pid, cmd in _children().items()
+        if pid not in before and pid not in SESSION_PROCESSES
+    }
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            if os.getpgid(pid) == pid:  # its own session: take its children along
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes left running by this module: {left}"
