@@ -72,7 +72,7 @@ RELIABILITY := tests/integration/test_hostile_inputs.py tests/integration/test_k
 .PHONY: reliability
 reliability: install test-tools ## The long reliability runs (about 40 min); prints their figures
 	$(BIN)/pytest $(RELIABILITY) --timeout 3600 --hostile-count 10000 \
-		--kill-events 50000 --kills 6 --soak-seconds 300 --soak-rate 1000 --soak-requests 200 \
+		--kill-events 50000 --kills 6 --slow-events 30000 --soak-seconds 300 --soak-rate 1000 --soak-requests 200 \
 		--figures var/reliability.json
 
 .PHONY: clean

@@ -41,6 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--soak-requests", type=int, default=40, help="gateway requests a second in the soak"
     )
     parser.addoption(
+        "--slow-events", type=int, default=4_000, help="events sent past the slowed worker"
+    )
+    parser.addoption(
         "--kill-seed", type=int, default=20261124, help="seed of the loop's kill moments"
     )
 

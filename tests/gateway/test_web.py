@@ -8,6 +8,7 @@ import io
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -479,3 +480,54 @@ def test_every_value_the_pages_name_has_its_label_in_the_catalogue():
     assert set(PURPOSE_LABELS) == {p.value for p in Purpose}
     assert set(RELIABILITY_LABELS) == {r.value for r in Reliability}
     assert set(ACCURACY_LABELS) == {a.value for a in Accuracy}
+
+
+# --- the pages' authorisation matrix: every page by session state ----------------------------
+
+PAGE_OWNERS = [
+    ("/console", Role.PCC_OPERATOR),
+    ("/console/alerts/{alert}", Role.PCC_OPERATOR),
+    ("/console/stream", Role.PCC_OPERATOR),
+    ("/dashboard", Role.ANALYST),
+    ("/dashboard.csv", Role.ANALYST),
+]
+SESSIONS = ["none", "operator", "analyst", "expired operator", "signed out analyst"]
+
+
+@pytest.mark.parametrize(("path", "owner"), PAGE_OWNERS)
+@pytest.mark.parametrize("state", SESSIONS)
+async def test_each_page_serves_only_its_role_with_a_live_session(
+    browser, service, path, owner, state
+):
+    alert = make_alert("pcc-trebinje")
+    service.view("pcc-trebinje").apply_alert(alert, datetime.now(UTC))
+    role = {"operator": Role.PCC_OPERATOR, "analyst": Role.ANALYST}.get(state.split()[-1])
+    if role is not None:
+        binding = {"pcc": "pcc-trebinje"} if role is Role.PCC_OPERATOR else {"analyst": "marri"}
+        ttl = timedelta(seconds=1) if state.startswith("expired") else timedelta(hours=1)
+        signed = await sign_in(browser, service.authority.issue(role, ttl=ttl, **binding))
+        assert signed.status_code == 303, signed.text
+        if state.startswith("expired"):
+            sessions = service.sessions._sessions
+            for key, session in list(sessions.items()):
+                sessions[key] = replace(
+                    session, expires_at=datetime.now(UTC) - timedelta(seconds=1)
+                )
+        if state.startswith("signed out"):
+            home = await browser.get("/dashboard")
+            await browser.post("/sign-out", data={"csrf": csrf_of(home.text)})
+    url = path.format(alert=alert.id)
+    allowed = state == ("operator" if owner is Role.PCC_OPERATOR else "analyst")
+    if path.endswith("/stream"):
+        if allowed:
+            return  # an endless stream: served to its operator in tests/browser/test_console.py
+        response = await browser.get(url)
+        assert response.status_code == 401, (state, url, response.status_code)
+        return
+    response = await browser.get(url)
+    status, location = response.status_code, response.headers.get("location", "")
+    if allowed:
+        assert status == 200, (state, url)
+    else:
+        # Anyone else is sent to sign in, and nothing of the page comes with it.
+        assert status == 303 and location.startswith("/sign-in?next="), (state, url, status)
