@@ -19,20 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.reading import read_batches
 from schemas.settings import KafkaSettings
-from schemas.topics import INGEST, SHARED, STATS, alerts_topic
+from schemas.topics import INGEST, QUARANTINE, SHARED, STATS, alerts_topic
 from tests.factories import EXACT_PTABLE
 from tests.figures import record_figures
 from tests.integration.kafka_io import produce, read_topic, wait_until
 from tests.integration.pipeline_stack import PCCS, Stack, start_stack, stop_stack
+from wbx.broker import free_port
+from wbx.up import metric_samples
 
 pytestmark = pytest.mark.integration
-
-GROUP = "wbx"
 
 
 @pytest.fixture
@@ -72,22 +70,31 @@ async def following(bootstrap: str) -> AsyncIterator[SharedFollower]:
             await task
 
 
-async def partition_report(stack: Stack) -> str:
-    """Per ingest and shared partition: records held and the group's committed offset."""
-    held: Counter[tuple[str, int]] = Counter()
-    for name in (INGEST, SHARED):
-        for r in await read_topic(stack.bootstrap, name):
-            held[(name, r.partition)] += 1
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
-    await admin.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(GROUP)
-    finally:
-        await admin.close()
-    lines = []
-    for (name, partition), count in sorted(held.items()):
-        offset = committed.get(TopicPartition(name, partition))
-        lines.append(f"{name}[{partition}]: {count} held, committed {offset and offset.offset}")
+async def partition_report(stack: Stack, released: Counter[str], metrics_port: int) -> str:
+    """Where the events not released are: per ingest partition, how many records it holds
+    and how many of them were released; the missing ones' positions; whether quarantine has
+    them; and the running worker's own count of outcomes."""
+    held: Counter[int] = Counter()
+    out: Counter[int] = Counter()
+    missing = []
+    for r in await read_topic(stack.bootstrap, INGEST):
+        held[r.partition] += 1
+        event_id = json.loads(r.value)["id"]
+        if event_id in released:
+            out[r.partition] += 1
+        else:
+            missing.append(f"{r.partition}@{r.offset}")
+    quarantined = [json.loads(r.value) for r in await read_topic(stack.bootstrap, QUARANTINE)]
+    samples = metric_samples(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) or []
+    outcomes = {
+        f"{s.name}{s.labels}": s.value
+        for s in samples
+        if s.name in ("wbx_verify_outcomes_total", "wbx_consumer_lag", "wbx_agent_crashes_total")
+    }
+    lines = [f"ingest[{p}]: {held[p]} held, {out[p]} released" for p in sorted(held)]
+    lines.append(f"not released ({len(missing)}): {missing[:30]}")
+    lines.append(f"quarantined: {[(q['reason'], q['offset']) for q in quarantined][:20]}")
+    lines.append(f"worker metrics: {outcomes}")
     return "\n".join(lines)
 
 
@@ -102,6 +109,8 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
     points = sorted(rng.uniform(0.05, 0.8) * total for _ in range(kills))
     records, deaths = stack.mixed_stream(total)
     started = time.monotonic()
+    port = free_port()
+    stack.overrides["WBX_WORKER_METRICS_PORT"] = str(port)
     worker = stack.start_worker()
 
     async with following(stack.bootstrap) as shared:
@@ -122,6 +131,8 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
             await asyncio.sleep(rng.uniform(0, 1.0))
             assert len(shared.released) < total, f"seed {seed}: kill {n} came after the end"
             worker.kill()
+            port = free_port()
+            stack.overrides["WBX_WORKER_METRICS_PORT"] = str(port)
             # A supervisor restarts at once or after a while: across the group's session
             # timeout, the dead member is still in the group, expiring, or gone.
             await asyncio.sleep(rng.choice((0.0, rng.uniform(0, 12))))
