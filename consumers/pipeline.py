@@ -421,15 +421,28 @@ def install_agents(
         sources = {topics.ingest.get_topic_name(), topics.shared.get_topic_name()}
         # Only the streams we consume: table changelogs are assigned too but read at recovery.
         assigned = [tp for tp in consumer.assignment() if tp.topic in sources]
-        # A partition never fetched has no high watermark from a fetch: ask the broker
-        # (a lower bound on the embedded broker, so a lag it reports is real).
-        unfetched = [tp for tp in assigned if consumer.highwater(tp) is None]
-        asked = await consumer.highwaters(*unfetched) if unfetched else {}
+        # The end is the larger of the high watermark the last fetch brought and the end
+        # the broker lists: a partition never fetched, or no longer fetched, has no or an
+        # old high watermark. (The embedded broker lists a lower bound, so a lag it shows
+        # is real.) Every fetch brings the high watermark of each partition it asks for,
+        # even an empty one: a partition still without one is not being fetched at all,
+        # and counts as at least one record behind, so it too shows as stalled.
+        listed: dict[Any, int] = {}
+        if assigned:
+            try:
+                listed = dict(await consumer.highwaters(*assigned))
+            except Exception as exc:  # the broker away: measure again at the next tick
+                logger.debug("no end offsets for %s: %s", assigned, exc)
         positions = {}
+        never_fetched: list[Any] = []
         for tp in assigned:
+            position = _position(consumer, tp)
             highwater = consumer.highwater(tp)
-            end = highwater if highwater is not None else asked.get(tp, 0)
-            positions[tp] = (end, _position(consumer, tp))
+            end = max(highwater or 0, listed.get(tp, 0))
+            if highwater is None:
+                never_fetched.append(tp)
+                end = max(end, position + 1)
+            positions[tp] = (end, position)
         found = lag_watch.observe(positions, time.monotonic())
         now_stalled = []
         for tp, lag in found.items():
@@ -438,11 +451,13 @@ def install_agents(
             if lag.stalled:
                 now_stalled.append(f"{tp.topic}[{tp.partition}]")
                 logger.warning(
-                    "%s[%d] is %d records behind and unread for %.0fs",
+                    "%s[%d] is %d records behind and unread for %.0fs%s; fetching: %s",
                     tp.topic,
                     tp.partition,
                     lag.lag,
                     lag.unmoved_for,
+                    " (never fetched since it was assigned)" if tp in never_fetched else "",
+                    _fetch_state(consumer, tp),
                 )
         for gauge in (metrics.LAG, metrics.STALLED):
             _forget_unassigned(gauge, sources, {(tp.topic, str(tp.partition)) for tp in found})
@@ -466,6 +481,21 @@ def _position(consumer: Any, tp: Any) -> int:
         return int(read) + 1
     committed = getattr(consumer, "_committed_offset", {}).get(tp)
     return int(committed) if committed is not None else 0
+
+
+def _fetch_state(consumer: Any, tp: Any) -> str:
+    """Why faust may not be reading `tp`: its own bookkeeping of the partitions it fetches
+    (active), holds back while a stream's buffer is full (buffered) or paused (for recovery),
+    read from its private sets, for the stall warning."""
+    state = {
+        name: tp in (getattr(consumer, attribute, None) or ())
+        for name, attribute in (
+            ("active", "_active_partitions"),
+            ("buffered", "_buffered_partitions"),
+            ("paused", "_paused_partitions"),
+        )
+    }
+    return ", ".join(f"{name}={value}" for name, value in state.items())
 
 
 def _forget_unassigned(gauge: Any, topics: set[str], kept: set[tuple[str, str]]) -> None:

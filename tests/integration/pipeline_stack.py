@@ -78,6 +78,8 @@ class Stack:
             "WBX_WORKER_METRICS_PORT": "0",
             "WBX_WORKER_REBALANCE_TIMEOUT": "1",
             "WBX_WORKER_STATS_FLUSH_INTERVAL": "0.3",
+            # A partition left unread shows in the worker's log within a test's patience.
+            "WBX_WORKER_STALL_AFTER": "10",
             "WBX_WORKER_DATA_DIR": str(self.tmp / "worker"),
             # pragma: allowlist nextline secret
             "WBX_WORKER_PSEUDONYM_SECRET": "integration-test-secret-0123456789",

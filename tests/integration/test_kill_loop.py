@@ -89,7 +89,13 @@ async def partition_report(stack: Stack, released: Counter[str], metrics_port: i
     outcomes = {
         f"{s.name}{s.labels}": s.value
         for s in samples
-        if s.name in ("wbx_verify_outcomes_total", "wbx_consumer_lag", "wbx_agent_crashes_total")
+        if s.name
+        in (
+            "wbx_verify_outcomes_total",
+            "wbx_consumer_lag",
+            "wbx_consumer_partition_stalled",
+            "wbx_agent_crashes_total",
+        )
     }
     lines = [f"ingest[{p}]: {held[p]} held, {out[p]} released" for p in sorted(held)]
     lines.append(f"not released ({len(missing)}): {missing[:30]}")
@@ -145,7 +151,7 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
         try:
             await wait_until(everything, 120 + total / 100, "every event released")
         except AssertionError as failure:
-            report = await partition_report(stack)
+            report = await partition_report(stack, shared.released, port)
             raise AssertionError(
                 f"seed {seed}: {len(shared.released)} of {total} released after {kills} kills\n"
                 f"{report}\n{worker.log()}"
