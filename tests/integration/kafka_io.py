@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from schemas.reading import read_to_end
+from schemas.reading import read_batches, read_to_end
 from schemas.settings import KafkaSettings
+from schemas.topics import SHARED
+from wbx.up import metric_samples
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -97,3 +103,54 @@ class WorkerProcess:
     def log(self) -> str:
         """The worker's output so far (for assertion messages)."""
         return self.log_path.read_text(errors="replace")[-4000:]
+
+
+@dataclass
+class SharedFollower:
+    """Follows `wbx.shared.v1` from its beginning: which events hop 1 released, how often."""
+
+    bootstrap: str
+    released: Counter[str] = field(default_factory=Counter)
+    task: asyncio.Task[None] | None = None
+
+    def count(self) -> int:
+        """How many distinct events were released so far; raises if the reader died (a
+        frozen count must never pass for a worker that stopped releasing)."""
+        if self.task is not None and self.task.done() and not self.task.cancelled():
+            self.task.result()
+            raise AssertionError("the wbx.shared.v1 follower stopped")
+        return len(self.released)
+
+    async def run(self) -> None:
+        """Read on until cancelled."""
+        kafka = KafkaSettings(bootstrap=self.bootstrap)
+        async for batch in read_batches(kafka, [SHARED], follow=True):
+            for r in batch:
+                self.released[json.loads(r.value)["provenance"]["event_id"]] += 1
+
+
+@contextlib.asynccontextmanager
+async def following(bootstrap: str) -> AsyncIterator[SharedFollower]:
+    """A `SharedFollower` running in the background for the block."""
+    follower = SharedFollower(bootstrap)
+    task = follower.task = asyncio.create_task(follower.run())
+    try:
+        yield follower
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def rss_mib(pid: int) -> float:
+    """A process's resident set now, in MiB (Linux `VmRSS`)."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def gauge_sum(port: int, name: str) -> float:
+    """The sum of a metric's samples on a worker's metrics port (0 if it does not answer)."""
+    samples = metric_samples(f"http://127.0.0.1:{port}/metrics", timeout=5) or []
+    return sum(s.value for s in samples if s.name == name)

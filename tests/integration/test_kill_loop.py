@@ -9,23 +9,18 @@ was read and committed, so a partition nobody reads shows at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from schemas.reading import read_batches
-from schemas.settings import KafkaSettings
-from schemas.topics import INGEST, QUARANTINE, SHARED, STATS, alerts_topic
+from schemas.topics import INGEST, QUARANTINE, STATS, alerts_topic
 from tests.factories import EXACT_PTABLE
 from tests.figures import record_figures
-from tests.integration.kafka_io import produce, read_topic, wait_until
+from tests.integration.kafka_io import following, produce, read_topic, wait_until
 from tests.integration.pipeline_stack import PCCS, Stack, start_stack, stop_stack
 from wbx.broker import free_port
 from wbx.up import metric_samples
@@ -40,34 +35,6 @@ def stack(tmp_path: Path):
     stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
     yield stack
     stop_stack(stack)
-
-
-@dataclass
-class SharedFollower:
-    """Follows `wbx.shared.v1` from its beginning: which events hop 1 released, how often."""
-
-    bootstrap: str
-    released: Counter[str] = field(default_factory=Counter)
-
-    async def run(self) -> None:
-        """Read on until cancelled."""
-        kafka = KafkaSettings(bootstrap=self.bootstrap)
-        async for batch in read_batches(kafka, [SHARED], follow=True):
-            for r in batch:
-                self.released[json.loads(r.value)["provenance"]["event_id"]] += 1
-
-
-@contextlib.asynccontextmanager
-async def following(bootstrap: str) -> AsyncIterator[SharedFollower]:
-    """A `SharedFollower` running in the background for the block."""
-    follower = SharedFollower(bootstrap)
-    task = asyncio.create_task(follower.run())
-    try:
-        yield follower
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def partition_report(stack: Stack, released: Counter[str], metrics_port: int) -> str:
@@ -130,12 +97,12 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
         for n, point in enumerate(points, 1):
 
             async def reached(point: float = point) -> bool:
-                return len(shared.released) >= point
+                return shared.count() >= point
 
-            where = f"{len(shared.released)} released before kill {n} at {point:.0f}"
+            where = f"{shared.count()} released before kill {n} at {point:.0f}"
             await wait_until(reached, 180, lambda w=worker, at=where: f"{at}\n{w.log()}")
             await asyncio.sleep(rng.uniform(0, 1.0))
-            assert len(shared.released) < total, f"seed {seed}: kill {n} came after the end"
+            assert shared.count() < total, f"seed {seed}: kill {n} came after the end"
             worker.kill()
             port = free_port()
             stack.overrides["WBX_WORKER_METRICS_PORT"] = str(port)
@@ -146,14 +113,14 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
         await publisher
 
         async def everything() -> bool:
-            return len(shared.released) == total
+            return shared.count() == total
 
         try:
             await wait_until(everything, 120 + total / 100, "every event released")
         except AssertionError as failure:
             report = await partition_report(stack, shared.released, port)
             raise AssertionError(
-                f"seed {seed}: {len(shared.released)} of {total} released after {kills} kills\n"
+                f"seed {seed}: {shared.count()} of {total} released after {kills} kills\n"
                 f"{report}\n{worker.log()}"
             ) from failure
 
@@ -186,7 +153,7 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
         f"SIGKILL loop (seed {seed})",
         inputs=total,
         crashes=kills,
-        lost=total - len(shared.released),
+        lost=total - shared.count(),
         double_counted=await stats_total() - total,
         duplicate_alerts=len(repeated),
         redone=sum(shared.released.values()) - total,

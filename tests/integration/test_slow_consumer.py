@@ -18,10 +18,8 @@ import pytest
 
 from schemas.topics import INGEST
 from tests.figures import record_figures
-from tests.integration.kafka_io import produce, wait_until
+from tests.integration.kafka_io import following, gauge_sum, produce, rss_mib, wait_until
 from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
-from tests.integration.test_kill_loop import following
-from tests.integration.test_soak import _gauge_sum, rss_mib
 from wbx.broker import free_port
 
 pytestmark = pytest.mark.integration
@@ -52,7 +50,7 @@ async def test_a_slow_worker_reports_growing_lag_then_catches_up_within_its_memo
     async with following(stack.bootstrap) as shared:
 
         async def warm() -> bool:
-            return len(shared.released) >= 1
+            return shared.count() >= 1
 
         await wait_until(warm, 120, lambda: f"the first event\n{worker.log()}")
         rss_start = rss_mib(pid)
@@ -75,7 +73,7 @@ async def test_a_slow_worker_reports_growing_lag_then_catches_up_within_its_memo
         async def watch() -> None:
             nonlocal lag_max
             while True:
-                lag = await asyncio.to_thread(_gauge_sum, port, "wbx_consumer_lag")
+                lag = await asyncio.to_thread(gauge_sum, port, "wbx_consumer_lag")
                 lag_max = max(lag_max, lag)
                 await asyncio.sleep(1)
 
@@ -89,12 +87,12 @@ async def test_a_slow_worker_reports_growing_lag_then_catches_up_within_its_memo
         caught_up_from = time.monotonic()
 
         async def caught_up() -> bool:
-            return len(shared.released) >= len(records)
+            return shared.count() >= len(records)
 
         await wait_until(caught_up, 180, lambda: f"catching up\n{worker.log()}")
 
         async def lag_zero() -> bool:
-            return await asyncio.to_thread(_gauge_sum, port, "wbx_consumer_lag") == 0
+            return await asyncio.to_thread(gauge_sum, port, "wbx_consumer_lag") == 0
 
         await wait_until(lag_zero, 30, "the lag metric back to 0")
         recovery = time.monotonic() - caught_up_from
@@ -106,7 +104,7 @@ async def test_a_slow_worker_reports_growing_lag_then_catches_up_within_its_memo
         request,
         "slow worker (a fifth of its speed)",
         inputs=len(records),
-        lost=len(records) - len(shared.released),
+        lost=len(records) - shared.count(),
         rss_mib=(rss_start, rss_end),
         lag_max=int(lag_max),
         seconds=recovery,

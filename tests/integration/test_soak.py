@@ -28,11 +28,16 @@ from gateway.auth import Role
 from schemas.topics import INGEST, STATS
 from tests.factories import EXACT_PTABLE
 from tests.figures import record_figures
-from tests.integration.kafka_io import produce, read_topic, wait_until
+from tests.integration.kafka_io import (
+    following,
+    gauge_sum,
+    produce,
+    read_topic,
+    rss_mib,
+    wait_until,
+)
 from tests.integration.pipeline_stack import SECTIONS, Stack, start_stack, stop_stack
-from tests.integration.test_kill_loop import following
 from wbx.bench import RunningGateway, gateway_process, worker_processes
-from wbx.up import metric_samples
 
 pytestmark = pytest.mark.integration
 
@@ -44,19 +49,6 @@ def stack(tmp_path: Path):
     stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
     yield stack
     stop_stack(stack)
-
-
-def rss_mib(pid: int) -> float:
-    """A process's resident set now, in MiB (Linux `VmRSS`)."""
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
-def _gauge_sum(port: int, name: str) -> float:
-    samples = metric_samples(f"http://127.0.0.1:{port}/metrics", timeout=5) or []
-    return sum(s.value for s in samples if s.name == name)
 
 
 class Readers:
@@ -153,7 +145,7 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
         async with following(stack.bootstrap) as shared:
 
             async def warm() -> bool:
-                return len(shared.released) >= 1
+                return shared.count() >= 1
 
             await wait_until(warm, 120, "the first event through hop 1")
             pids = {f"worker ({w.hop})": w.proc.pid for w in workers}
@@ -188,7 +180,7 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
                     lag = 0.0
                     for w in workers:
                         lag += await asyncio.to_thread(
-                            _gauge_sum, w.metrics_port, "wbx_consumer_lag"
+                            gauge_sum, w.metrics_port, "wbx_consumer_lag"
                         )
                     lag_max = max(lag_max, lag)
                     await asyncio.sleep(2)
@@ -199,7 +191,7 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
             await asyncio.gather(publish(), readers.run(seconds))
 
             async def drained() -> bool:
-                return len(shared.released) >= sent + 1
+                return shared.count() >= sent + 1
 
             await wait_until(drained, 120 + sent / 100, lambda: f"{sent} events released")
             processed_s = time.monotonic() - started
@@ -207,7 +199,7 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             rss_end = {name: rss_mib(pid) for name, pid in pids.items()}
-            crashes = sum(_gauge_sum(w.metrics_port, "wbx_agent_crashes_total") for w in workers)
+            crashes = sum(gauge_sum(w.metrics_port, "wbx_agent_crashes_total") for w in workers)
             alive = {f"worker ({w.hop})": w.proc.poll() is None for w in workers}
             released_twice = sum(n - 1 for n in shared.released.values())
 
