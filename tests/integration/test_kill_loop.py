@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,7 +22,7 @@ import pytest
 from schemas.topics import INGEST, QUARANTINE, STATS, alerts_topic
 from tests.factories import EXACT_PTABLE
 from tests.figures import record_figures
-from tests.integration.kafka_io import following, produce, read_topic, wait_until
+from tests.integration.kafka_io import WorkerProcess, following, produce, read_topic, wait_until
 from tests.integration.pipeline_stack import PCCS, Stack, start_stack, stop_stack
 from wbx.broker import free_port
 from wbx.up import metric_samples
@@ -35,6 +37,22 @@ def stack(tmp_path: Path):
     stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
     yield stack
     stop_stack(stack)
+
+
+def _stacks(worker: WorkerProcess) -> str:
+    """Where every thread of the worker is now (py-spy, from outside): a worker that stopped
+    processing shows what it waits for."""
+    if worker.process is None or worker.process.poll() is not None:
+        return "the worker is not running"
+    spy = Path(sys.executable).with_name("py-spy")
+    dumped = subprocess.run(
+        [str(spy), "dump", "--pid", str(worker.process.pid)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return dumped.stdout[-12_000:] + dumped.stderr[-2_000:]
 
 
 async def partition_report(stack: Stack, released: Counter[str], metrics_port: int) -> str:
@@ -100,7 +118,9 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
                 return shared.count() >= point
 
             where = f"{shared.count()} released before kill {n} at {point:.0f}"
-            await wait_until(reached, 180, lambda w=worker, at=where: f"{at}\n{w.log()}")
+            await wait_until(
+                reached, 180, lambda w=worker, at=where: f"{at}\n{w.log()}\n{_stacks(w)}"
+            )
             await asyncio.sleep(rng.uniform(0, 1.0))
             assert shared.count() < total, f"seed {seed}: kill {n} came after the end"
             worker.kill()
@@ -119,6 +139,7 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
             await wait_until(everything, 120 + total / 100, "every event released")
         except AssertionError as failure:
             report = await partition_report(stack, shared.released, port)
+            report += "\n" + _stacks(worker)
             raise AssertionError(
                 f"seed {seed}: {shared.count()} of {total} released after {kills} kills\n"
                 f"{report}\n{worker.log()}"
