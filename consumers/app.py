@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import faust
+import faust.transport.consumer
 import faust.transport.drivers.aiokafka as faust_aiokafka
 
 from consumers.settings import WorkerSettings
 from schemas import topics as names
 from schemas.settings import KafkaSettings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,52 @@ def broker_credentials(kafka: KafkaSettings) -> Any:
     return None
 
 
+def _no_gap_acks() -> None:
+    """Never let faust acknowledge offsets it did not deliver; remember where to re-read.
+
+    faust drops records it fetched for a partition it no longer counts as active (its
+    `Consumer.getmany`) after the fetcher has moved past them. The next record it delivers
+    from that partition is then more than one offset after the last: faust takes the
+    offsets between for a gap in the log (compaction, transaction markers) and counts them
+    as acknowledged (`Consumer._add_gap`), so its next commit moves past records no stage
+    ever saw, and a crash loses them for good. The SIGKILL loop lost 20 events this way
+    (`tests/integration/test_kill_loop.py`). WBX's topics are neither compacted nor
+    transactional, so a jump is always such a hole: it is logged, never acknowledged (the
+    commit waits at the first record skipped) and noted in `WBX_HOLES` for the pipeline,
+    which seeks back so the records are read now (at-least-once: the ones after the hole
+    come again, and every effect is idempotent).
+    """
+    consumer = faust.transport.consumer.Consumer
+    if getattr(consumer, "_wbx_no_gap_acks", False):
+        return
+
+    async def add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+        logger.warning(
+            "%s[%d] jumped from offset %d to %d: re-reading the %d records between",
+            tp.topic,
+            tp.partition,
+            offset_from - 1,
+            offset_to,
+            offset_to - offset_from,
+        )
+        WBX_HOLES[tp] = min(WBX_HOLES.get(tp, offset_from), offset_from)
+
+    consumer._add_gap = add_gap  # type: ignore[method-assign]
+    consumer._wbx_no_gap_acks = True  # type: ignore[attr-defined]
+
+
+WBX_HOLES: dict[Any, int] = {}
+"""Partitions faust skipped records of, and the first offset skipped (at most one entry per
+assigned partition; the pipeline empties it every second by seeking back)."""
+
+
 def create_app(
     kafka: KafkaSettings, worker: WorkerSettings, instance_id: str | None = None
 ) -> faust.App:
     """The faust App configured for at-least-once processing on the given broker; with an
     `instance_id`, a static member of its consumer group."""
     _fetch_wait(kafka.fetch_max_wait_ms)
+    _no_gap_acks()
     return faust.App(
         worker.group_id,
         broker=f"kafka://{kafka.bootstrap_servers}",

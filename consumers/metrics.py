@@ -41,6 +41,11 @@ LAG = Gauge(
     "Records behind the end, for every assigned partition (read or not)",
     ["topic", "partition"],
 )
+REREAD = Counter(
+    "wbx_consumer_holes_reread_total",
+    "Runs of records faust skipped and the worker read again (never acknowledged unread)",
+    ["topic"],
+)
 STALLED = Gauge(
     "wbx_consumer_partition_stalled",
     "1 while an assigned partition is behind and unread for WBX_WORKER_STALL_AFTER seconds",

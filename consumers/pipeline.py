@@ -21,7 +21,7 @@ import faust
 from pydantic import ValidationError
 
 from consumers import metrics
-from consumers.app import Topics
+from consumers.app import WBX_HOLES, Topics
 from consumers.audit import alert_release
 from consumers.lag import LagWatch
 from consumers.probes import Check
@@ -411,6 +411,17 @@ def install_agents(
         if hops is not Hops.VERIFY and rebuilt.is_set():
             for structure, entries in regional.sizes().items():
                 metrics.STATE_ENTRIES.labels(structure).set(entries)
+
+    @app.timer(1.0)
+    async def reread_holes() -> None:
+        # Records faust skipped (consumers/app.py, _no_gap_acks) are read again now rather
+        # than at the next restart; their commit has been waiting at the hole meanwhile.
+        assigned = set(app.consumer.assignment())
+        for tp, offset in list(WBX_HOLES.items()):
+            del WBX_HOLES[tp]
+            if tp in assigned:
+                await app.consumer.seek(tp, offset)
+                metrics.REREAD.labels(tp.topic).inc()
 
     lag_watch: LagWatch[Any] = LagWatch(stall_after)
     stalled: list[str] = []
