@@ -1,12 +1,18 @@
-"""The worker's faust app reaches the cluster with the same security settings as every client."""
+"""The worker's faust app: security settings as every client's; no offset acknowledged unread."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import faust
+import faust.transport.consumer
+from faust.types import TP
+from intervaltree import IntervalTree
 
-from consumers.app import broker_credentials
+from consumers.app import WBX_HOLES, broker_credentials, create_app
+from consumers.settings import WorkerSettings
 from schemas.settings import KafkaSettings
 from tests.factories import scram_over_tls, self_signed
 
@@ -30,3 +36,19 @@ def test_scram_over_tls_gives_faust_the_same_mechanism_user_and_tls(tmp_path: Pa
     assert credentials.protocol.value == "SASL_SSL"
     assert credentials.mechanism.value == "SCRAM-SHA-512"
     assert (credentials.username, credentials.password) == ("wbx-worker", "s3cret-pass")
+
+
+async def test_a_jump_in_offsets_is_never_acknowledged_and_is_noted_for_reading_again():
+    # faust would count offsets 660-679 as a log gap, acknowledged: the commit would move
+    # past records no stage saw. The worker's faust never does, and notes where to re-read.
+    create_app(KafkaSettings(bootstrap="127.0.0.1:1"), WorkerSettings())
+    tp = TP("wbx.ingest.v1", 4)
+    consumer = SimpleNamespace(_gap=defaultdict(IntervalTree), _committed_offset={tp: 600})
+    WBX_HOLES.clear()
+    try:
+        await faust.transport.consumer.Consumer._add_gap(consumer, tp, 660, 679)
+        await faust.transport.consumer.Consumer._add_gap(consumer, tp, 700, 709)
+        assert not consumer._gap[tp], "offsets faust never delivered were acknowledged"
+        assert {tp: 660} == WBX_HOLES  # the first record skipped: everything after it again
+    finally:
+        WBX_HOLES.clear()
