@@ -13,6 +13,8 @@ import pytest
 
 from schemas.settings import KafkaSettings
 from schemas.topics import TopicSpec
+from tests.factories import EXACT_PTABLE
+from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
 from wbx.broker import EmbeddedBroker, free_port
 from wbx.topics import apply_topics, reference_and_plan
 
@@ -100,3 +102,14 @@ def no_process_left_behind() -> Iterator[None]:
             else:
                 os.kill(pid, signal.SIGKILL)
     assert not left, f"processes left running by this module: {left}"
+
+
+@pytest.fixture
+def exact_stack(tmp_path: Path) -> Iterator[Stack]:
+    """A broker with the topic plan whose workers count exactly (no statistical noise), for
+    tests that prove nothing is lost or counted twice; no worker started."""
+    stack = start_stack(tmp_path)
+    (tmp_path / "exact-ptable.toml").write_text(EXACT_PTABLE)
+    stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
+    yield stack
+    stop_stack(stack)

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.reading import read_batches, read_to_end
 from schemas.settings import KafkaSettings
-from schemas.topics import SHARED
+from schemas.topics import SHARED, STATS
 from wbx.up import metric_samples
 
 REPO = Path(__file__).resolve().parents[2]
@@ -154,3 +154,16 @@ def gauge_sum(port: int, name: str) -> float:
     """The sum of a metric's samples on a worker's metrics port (0 if it does not answer)."""
     samples = metric_samples(f"http://127.0.0.1:{port}/metrics", timeout=5) or []
     return sum(s.value for s in samples if s.name == name)
+
+
+async def counted_events(bootstrap: str) -> int:
+    """Events the published daily totals count (the latest value of each day's cell)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for r in await read_topic(bootstrap, STATS):
+        cell = json.loads(r.value)
+        latest[cell["key"]] = cell
+    return sum(
+        int(cell["count"] or 0)
+        for key, cell in latest.items()
+        if key.startswith("day|") and key.endswith("|events|total|all")
+    )

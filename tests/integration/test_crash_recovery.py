@@ -5,25 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from schemas.topics import INGEST, SHARED, STATS, alerts_topic
-from tests.factories import EXACT_PTABLE
-from tests.integration.kafka_io import produce, read_topic, wait_until
-from tests.integration.pipeline_stack import Stack, start_stack, stop_stack
+from schemas.topics import INGEST, SHARED, alerts_topic
+from tests.integration.kafka_io import counted_events, produce, read_topic, wait_until
+from tests.integration.pipeline_stack import Stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def stack(tmp_path: Path):
-    stack = start_stack(tmp_path)
-    (tmp_path / "exact-ptable.toml").write_text(EXACT_PTABLE)
-    stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
-    yield stack
-    stop_stack(stack)
+def stack(exact_stack: Stack) -> Stack:
+    return exact_stack
 
 
 async def _shared_keys(stack: Stack) -> list[str]:
@@ -31,18 +25,6 @@ async def _shared_keys(stack: Stack) -> list[str]:
         json.loads(r.value)["provenance"]["event_id"]
         for r in await read_topic(stack.bootstrap, SHARED)
     ]
-
-
-async def _counted(stack: Stack) -> int:
-    """Events the published daily totals count (the latest value of each cell)."""
-    latest: dict[str, dict[str, object]] = {}
-    for r in await read_topic(stack.bootstrap, STATS):
-        cell = json.loads(r.value)
-        latest[cell["key"]] = cell
-    days = [
-        c for k, c in latest.items() if k.startswith("day|") and k.endswith("|events|total|all")
-    ]
-    return sum(int(str(c["count"] or 0)) for c in days)
 
 
 async def test_sigkill_mid_stream_then_restart_loses_nothing_and_counts_once(stack: Stack):
@@ -80,7 +62,7 @@ async def test_sigkill_mid_stream_then_restart_loses_nothing_and_counts_once(sta
     await wait_until(all_shared, 120, lambda: f"every event after the restart\n{worker.log()}")
 
     async def stats_total() -> int | None:
-        counted = await _counted(stack)
+        counted = await counted_events(stack.bootstrap)
         return counted if counted >= total else None
 
     assert await wait_until(stats_total, 60, "statistics of every event") == total
@@ -113,14 +95,16 @@ async def test_after_a_crash_in_a_quiet_period_statistics_come_without_new_traff
 
     await wait_until(all_shared, 90, lambda: f"every event shared\n{worker.log()}")
     await asyncio.sleep(4.0)  # hop 2 applies them and commits its offset (every second)
-    assert await _counted(stack) == 0, "published before the crash: the test proves nothing"
+    assert await counted_events(stack.bootstrap) == 0, (
+        "published before the crash: the test proves nothing"
+    )
     worker.kill()
 
     stack.overrides["WBX_WORKER_STATS_FLUSH_INTERVAL"] = "0.3"
     worker = stack.start_worker()
 
     async def republished() -> int | None:
-        counted = await _counted(stack)
+        counted = await counted_events(stack.bootstrap)
         return counted if counted >= total else None
 
     assert await wait_until(republished, 90, lambda: f"the statistics\n{worker.log()}") == total

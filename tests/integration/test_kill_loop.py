@@ -19,11 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from schemas.topics import INGEST, QUARANTINE, STATS, alerts_topic
-from tests.factories import EXACT_PTABLE
+from schemas.topics import INGEST, QUARANTINE, alerts_topic
 from tests.figures import record_figures
-from tests.integration.kafka_io import WorkerProcess, following, produce, read_topic, wait_until
-from tests.integration.pipeline_stack import PCCS, Stack, start_stack, stop_stack
+from tests.integration.kafka_io import (
+    WorkerProcess,
+    counted_events,
+    following,
+    produce,
+    read_topic,
+    wait_until,
+)
+from tests.integration.pipeline_stack import PCCS, Stack
 from wbx.broker import free_port
 from wbx.up import metric_samples
 
@@ -31,12 +37,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def stack(tmp_path: Path):
-    stack = start_stack(tmp_path)
-    (tmp_path / "exact-ptable.toml").write_text(EXACT_PTABLE)
-    stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
-    yield stack
-    stop_stack(stack)
+def stack(exact_stack: Stack) -> Stack:
+    return exact_stack
 
 
 def _stacks(worker: WorkerProcess) -> str:
@@ -146,14 +148,7 @@ async def test_seeded_sigkills_during_a_long_stream_lose_nothing_and_count_once(
             ) from failure
 
     async def stats_total() -> int | None:
-        latest: dict[str, dict[str, object]] = {}
-        for r in await read_topic(stack.bootstrap, STATS):
-            cell = json.loads(r.value)
-            latest[cell["key"]] = cell
-        days = [
-            c for k, c in latest.items() if k.startswith("day|") and k.endswith("|events|total|all")
-        ]
-        counted = sum(int(c["count"] or 0) for c in days)
+        counted = await counted_events(stack.bootstrap)
         return counted if counted >= total else None
 
     assert await wait_until(stats_total, 90, "statistics of every event") == total, seed

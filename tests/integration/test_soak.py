@@ -12,43 +12,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from gateway.auth import Role
-from schemas.topics import INGEST, STATS
-from tests.factories import EXACT_PTABLE
+from schemas.topics import INGEST
 from tests.figures import record_figures
 from tests.integration.kafka_io import (
+    counted_events,
     following,
     gauge_sum,
     produce,
-    read_topic,
     rss_mib,
     wait_until,
 )
-from tests.integration.pipeline_stack import SECTIONS, Stack, start_stack, stop_stack
+from tests.integration.pipeline_stack import SECTIONS, Stack
 from wbx.bench import RunningGateway, gateway_process, worker_processes
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def stack(tmp_path: Path):
-    stack = start_stack(tmp_path)
-    (tmp_path / "exact-ptable.toml").write_text(EXACT_PTABLE)
-    stack.overrides["WBX_PTABLE_FILE"] = str(tmp_path / "exact-ptable.toml")
-    yield stack
-    stop_stack(stack)
+def stack(exact_stack: Stack) -> Stack:
+    return exact_stack
 
 
 class Readers:
@@ -204,15 +196,7 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
             released_twice = sum(n - 1 for n in shared.released.values())
 
     async def counted() -> int | None:
-        latest: dict[str, dict[str, Any]] = {}
-        for r in await read_topic(stack.bootstrap, STATS):
-            cell = json.loads(r.value)
-            latest[cell["key"]] = cell
-        total = sum(
-            int(c["count"] or 0)
-            for k, c in latest.items()
-            if k.startswith("day|") and k.endswith("|events|total|all")
-        )
+        total = await counted_events(stack.bootstrap)
         return total if total >= sent + 1 else None
 
     total = await wait_until(counted, 60, "statistics of every event")
