@@ -55,9 +55,9 @@ logger = logging.getLogger(__name__)
 JSON_HEADERS = [("content-type", b"application/json")]
 EXPIRE_EVERY = 10_000
 SHRED_EVERY = 600.0
+"""Seconds between passes that destroy the keys of retention days that have passed."""
 QUIET_REBUILD_AFTER = 5.0
 """Seconds the hop-2 owner holds `wbx.shared.v1` with no record before it rebuilds anyway."""
-"""Seconds between passes that destroy the keys of retention days that have passed."""
 
 
 def _json(model: Any) -> bytes:
