@@ -81,8 +81,8 @@ def _no_gap_acks() -> None:
     (`tests/integration/test_kill_loop.py`). WBX's topics are neither compacted nor
     transactional, so a jump is always such a hole: it is logged, never acknowledged (the
     commit waits at the first record skipped) and noted in `WBX_HOLES` for the pipeline,
-    which seeks back so the records are read now (at-least-once: the ones after the hole
-    come again, and every effect is idempotent).
+    which moves every partition back to its committed offset so the records are read now
+    (at-least-once: the ones after the hole come again, and every effect is idempotent).
     """
     consumer = faust.transport.consumer.Consumer
     if getattr(consumer, "_wbx_no_gap_acks", False):
@@ -105,7 +105,7 @@ def _no_gap_acks() -> None:
 
 WBX_HOLES: dict[Any, int] = {}
 """Partitions faust skipped records of, and the first offset skipped (at most one entry per
-assigned partition; the pipeline empties it every second by seeking back)."""
+assigned partition; the pipeline empties it every second)."""
 
 
 def create_app(

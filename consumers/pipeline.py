@@ -415,13 +415,25 @@ def install_agents(
     @app.timer(1.0)
     async def reread_holes() -> None:
         # Records faust skipped (consumers/app.py, _no_gap_acks) are read again now rather
-        # than at the next restart; their commit has been waiting at the hole meanwhile.
-        assigned = set(app.consumer.assignment())
-        for tp, offset in list(WBX_HOLES.items()):
-            del WBX_HOLES[tp]
-            if tp in assigned:
-                await app.consumer.seek(tp, offset)
-                metrics.REREAD.labels(tp.topic).inc()
+        # than at the next restart. Seeking one partition while faust still delivers
+        # records it fetched before would make a new hole at once, so this is faust's own
+        # way to move a fetcher: stop the flow (records in flight are dropped, never
+        # acknowledged), wait for the fetcher, seek every partition back to its committed
+        # offset (never past a hole), resume. What was read since the last commit comes
+        # again, which every stage absorbs.
+        if not WBX_HOLES:
+            return
+        holes = dict(WBX_HOLES)
+        WBX_HOLES.clear()
+        consumer: Any = app.consumer  # faust's Consumer; its type protocol lacks the waits
+        consumer.stop_flow()
+        try:
+            await consumer.wait_for_stopped_flow()
+            await consumer.perform_seek()
+        finally:
+            consumer.resume_flow()
+        for tp in holes:
+            metrics.REREAD.labels(tp.topic).inc()
 
     lag_watch: LagWatch[Any] = LagWatch(stall_after)
     stalled: list[str] = []
