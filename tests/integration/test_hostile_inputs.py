@@ -107,9 +107,12 @@ async def ingest_total(bootstrap: str) -> int:
     return len(await read_topic(bootstrap, INGEST))
 
 
-async def _settled(hostiles: Hostiles, timeout: float = 240) -> Counter[str]:
-    """Wait until the worker has an outcome for every record on the ingest topic."""
+async def _settled(hostiles: Hostiles) -> Counter[str]:
+    """Wait until the worker has an outcome for every record on the ingest topic (the
+    patience grows with the records: about 40 hostile records a second here, some of them
+    megabytes)."""
     bootstrap = hostiles.stack.bootstrap
+    timeout = 240 + await ingest_total(bootstrap) / 25
 
     async def check() -> tuple[Counter[str]] | None:
         worker = hostiles.stack.worker
