@@ -25,7 +25,11 @@ from wbx.broker import free_port
 pytestmark = pytest.mark.integration
 
 GROWTH_LIMIT_MIB = 64
-"""How much a worker's resident set may grow while a backlog builds up (fetch buffers)."""
+"""How much a worker's resident set may grow at its largest backlog beyond the state of the
+events it has applied by then (fetch buffers, warm-up): the backlog stays on Kafka."""
+STATE_KIB_PER_EVENT = 2
+"""State per event applied: hop 2 about 1.1 KiB (docs/operations.md), the replay table and
+the rest well under 1 KiB."""
 
 
 @pytest.fixture
@@ -55,6 +59,8 @@ async def test_a_slow_worker_reports_growing_lag_then_catches_up_within_its_memo
         await wait_until(warm, 120, lambda: f"the first event\n{worker.log()}")
         rss_start = rss_mib(pid)
         lag_max = 0.0
+        rss_at_peak = rss_start
+        applied_at_peak = 0
         slow = True
 
         async def throttle() -> None:
@@ -71,10 +77,11 @@ async def test_a_slow_worker_reports_growing_lag_then_catches_up_within_its_memo
                 await asyncio.sleep(0.2)
 
         async def watch() -> None:
-            nonlocal lag_max
+            nonlocal lag_max, rss_at_peak, applied_at_peak
             while True:
                 lag = await asyncio.to_thread(gauge_sum, port, "wbx_consumer_lag")
-                lag_max = max(lag_max, lag)
+                if lag > lag_max:
+                    lag_max, rss_at_peak, applied_at_peak = lag, rss_mib(pid), shared.count()
                 await asyncio.sleep(1)
 
         throttler = asyncio.create_task(throttle())
@@ -99,7 +106,11 @@ async def test_a_slow_worker_reports_growing_lag_then_catches_up_within_its_memo
         watcher.cancel()
         rss_end = rss_mib(pid)
     assert behind >= count / 10, f"the worker never reported itself behind (lag max {behind})"
-    assert rss_end - rss_start <= GROWTH_LIMIT_MIB, (rss_start, rss_end)
+    # At its largest backlog the worker holds its state and little more: Kafka holds the
+    # backlog, not the worker.
+    state_mib = applied_at_peak * STATE_KIB_PER_EVENT / 1024
+    grown = rss_at_peak - rss_start
+    assert grown <= GROWTH_LIMIT_MIB + state_mib, (rss_start, rss_at_peak, applied_at_peak)
     record_figures(
         request,
         "slow worker (a fifth of its speed)",
@@ -109,5 +120,5 @@ async def test_a_slow_worker_reports_growing_lag_then_catches_up_within_its_memo
         lag_max=int(lag_max),
         seconds=recovery,
         note=f"lag rose to {behind:.0f} while slowed, back to 0 {recovery:.0f} s after "
-        "it ran freely",
+        f"it ran freely; RSS MiB at the largest backlog {rss_at_peak:.0f}",
     )
