@@ -69,6 +69,11 @@ RELIABILITY := tests/integration/test_hostile_inputs.py tests/integration/test_k
 	tests/integration/test_gateway_kill.py tests/integration/test_publish_outage.py \
 	tests/integration/test_slow_consumer.py tests/integration/test_soak.py
 
+.PHONY: audit
+audit: install ## pip-audit over the installed dependencies, less infra/security/audit-allow.toml (needs the network)
+	$(BIN)/python -m pip install --quiet 'pip-audit>=2.7'
+	$(BIN)/python infra/security/pip_audit.py
+
 .PHONY: reliability
 reliability: install test-tools ## The long reliability runs (about 40 min); prints their figures
 	$(BIN)/pytest $(RELIABILITY) --timeout 3600 --hostile-count 10000 \
