@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
+import json
+import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from gateway.auth import Role
 from schemas.topics import INGEST
@@ -33,7 +36,7 @@ from tests.integration.kafka_io import (
     wait_until,
 )
 from tests.integration.pipeline_stack import SECTIONS, Stack
-from wbx.bench import RunningGateway, gateway_process, worker_processes
+from wbx.bench import gateway_process, worker_processes
 
 pytestmark = pytest.mark.integration
 
@@ -43,71 +46,96 @@ def stack(exact_stack: Stack) -> Stack:
     return exact_stack
 
 
-class Readers:
-    """The gateway's readers at a steady request rate; statuses and failures counted."""
+async def read_apart(args: dict[str, Any]) -> dict[str, Any]:
+    """The readers (`tests/integration/readers.py`) in a process of their own; their counts."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.integration.readers",
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, _ = await proc.communicate(json.dumps(args).encode())
+    finally:
+        if proc.returncode is None:  # the test failed or was cancelled meanwhile
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, f"the readers' process failed ({proc.returncode})"
+    result: dict[str, Any] = json.loads(out)
+    return result
 
-    def __init__(self, gateway: RunningGateway, rate: float, rng: random.Random) -> None:
-        self.gateway = gateway
+
+class SteadyPublisher:
+    """Publishes prepared records to the ingest topic at a steady rate, as agencies would.
+
+    A produce the broker refuses (a request that timed out) is sent again and counted, never
+    dropped: a copy that did land is a replay the Verify stage drops, so every event is still
+    counted once. At most `window` seconds of records wait for their acknowledgement; past
+    that the generator waits too, and how far it fell behind its schedule is a figure.
+    """
+
+    def __init__(
+        self, bootstrap: str, records: list[tuple[bytes, bytes]], rate: float, window: float = 5
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.records = records
         self.rate = rate
-        self.rng = rng
-        self.statuses: Counter[str] = Counter()
-        self.failures: list[str] = []
-        self.streams = 0
-        self.headers = {
-            "alerts": gateway.auth(Role.PCC_OPERATOR, pcc="pcc-plav"),
-            "stats": gateway.auth(Role.ANALYST, analyst="soak"),
-            "events": gateway.auth(Role.PUBLISHER, agency="BA-BP"),
-        }
+        self.in_flight = max(1, int(rate * window))
+        self.sent = 0
+        self.refused = 0
+        self.behind = 0.0
+        self.seconds = 0.0
 
-    async def one(self, client: httpx.AsyncClient) -> None:
-        """One request of a random kind: alerts, statistics, own events or an SSE visit."""
-        kind = self.rng.choice(("alerts", "stats", "events", "stream"))
-        try:
-            if kind == "stream":
-                await self._visit_stream(client)
-                return
-            path = {"alerts": "/v1/alerts", "stats": "/v1/stats", "events": "/v1/events"}[kind]
-            response = await client.get(path, headers=self.headers[kind])
-            self.statuses[f"{kind} {response.status_code}"] += 1
-            if response.status_code >= 500:
-                self.failures.append(f"{kind}: {response.status_code} {response.text[:200]}")
-        except httpx.HTTPError as exc:
-            self.failures.append(f"{kind}: {type(exc).__name__}: {exc}")
-
-    async def _visit_stream(self, client: httpx.AsyncClient) -> None:
-        # An SSE client that connects, reads for a moment and leaves.
-        self.streams += 1
-        stay = self.rng.uniform(0.5, 3.0)
-        headers = self.headers["alerts"]
-        async with client.stream("GET", "/v1/alerts/stream", headers=headers) as response:
-            self.statuses[f"stream {response.status_code}"] += 1
-            if response.status_code != 200:
-                self.failures.append(f"stream: {response.status_code}")
-                return
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(stay):
-                    async for _ in response.aiter_lines():
-                        pass
+    def published_rate(self) -> float:
+        """The rate achieved: records acknowledged per second of publishing."""
+        return self.sent / self.seconds if self.seconds else 0.0
 
     async def run(self, seconds: float) -> None:
-        """Start requests at the rate for `seconds`, then wait for those still running."""
-        limits = httpx.Limits(max_connections=400)
-        async with httpx.AsyncClient(
-            base_url=self.gateway.base, limits=limits, timeout=30
-        ) as client:
-            tasks: set[asyncio.Task[None]] = set()
-            started = time.monotonic()
-            sent = 0
-            while (elapsed := time.monotonic() - started) < seconds:
-                due = int(elapsed * self.rate) - sent
-                for _ in range(due):
-                    task = asyncio.create_task(self.one(client))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                sent += max(0, due)
+        """Publish for `seconds` on schedule (or every record, if fewer); wait for every ack."""
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", linger_ms=10, request_timeout_ms=60_000
+        )
+        await producer.start()
+        pending: deque[tuple[int, asyncio.Future[Any]]] = deque()
+        queued = 0
+        started = time.monotonic()
+        try:
+            while queued < len(self.records):
+                elapsed = time.monotonic() - started
+                if elapsed >= seconds:
+                    break
+                due = min(int(elapsed * self.rate), len(self.records))
+                self.behind = max(self.behind, (due - queued) / self.rate)
+                for i in range(queued, due):
+                    pending.append((i, await self._send(producer, i)))
+                queued = max(queued, due)
+                while pending and (len(pending) > self.in_flight or pending[0][1].done()):
+                    await self._settle(producer, pending)
                 await asyncio.sleep(0.02)
-            if tasks:
-                await asyncio.gather(*tasks)
+            while pending:
+                await self._settle(producer, pending)
+            self.seconds = time.monotonic() - started
+        finally:
+            await producer.stop()
+
+    async def _send(self, producer: AIOKafkaProducer, i: int) -> asyncio.Future[Any]:
+        key, value = self.records[i]
+        return await producer.send(INGEST, value=value, key=key)
+
+    async def _settle(
+        self, producer: AIOKafkaProducer, pending: deque[tuple[int, asyncio.Future[Any]]]
+    ) -> None:
+        # The oldest record: acknowledged, or refused and queued again at the back.
+        i, future = pending.popleft()
+        try:
+            await future
+        except KafkaError:
+            self.refused += 1
+            pending.append((i, await self._send(producer, i)))
+        else:
+            self.sent += 1
 
 
 async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
@@ -116,7 +144,6 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
     seconds: float = request.config.getoption("--soak-seconds")
     rate: int = request.config.getoption("--soak-rate")
     reading: int = request.config.getoption("--soak-requests")
-    rng = random.Random(20261124)
     when = datetime.now(UTC) - timedelta(minutes=5)
     env = {**stack.env(), "WBX_WORKER_STATS_FLUSH_INTERVAL": "1"}
     tmp = stack.tmp
@@ -128,6 +155,10 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
         data["persons"] = [person]  # type: ignore[assignment]
         return section.encode(), stack.signed("apprehension", data, "BA-BP", time=when)
 
+    # Signed before the clock starts, so the generator's own CPU does not pace the run.
+    publisher = SteadyPublisher(
+        stack.bootstrap, [apprehension(i) for i in range(int(seconds * rate))], rate
+    )
     with (
         worker_processes(["verify", "aggregate"], env, tmp / "workers") as workers,
         gateway_process(env, tmp / "gateway") as gateway,
@@ -144,27 +175,6 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
             pids["gateway"] = gateway.pid
             rss_start = {name: rss_mib(pid) for name, pid in pids.items()}
             lag_max = 0.0
-            sent = 0
-            offered_s = seconds
-
-            async def publish() -> None:
-                nonlocal sent, offered_s
-                producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all")
-                await producer.start()
-                try:
-                    started = time.monotonic()
-                    while (elapsed := time.monotonic() - started) < seconds:
-                        due = int(elapsed * rate) - sent
-                        if due > 0:
-                            batch = [apprehension(sent + n) for n in range(due)]
-                            for key, value in batch:
-                                await producer.send(INGEST, value=value, key=key)
-                            sent += due
-                        await asyncio.sleep(0.05)
-                    await producer.flush()
-                    offered_s = time.monotonic() - started
-                finally:
-                    await producer.stop()
 
             async def watch_lag() -> None:
                 nonlocal lag_max
@@ -177,10 +187,17 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
                     lag_max = max(lag_max, lag)
                     await asyncio.sleep(2)
 
-            readers = Readers(gateway, reading, rng)
+            headers = {
+                "alerts": gateway.auth(Role.PCC_OPERATOR, pcc="pcc-plav"),
+                "stats": gateway.auth(Role.ANALYST, analyst="soak"),
+                "events": gateway.auth(Role.PUBLISHER, agency="BA-BP"),
+            }
             watcher = asyncio.create_task(watch_lag())
             started = time.monotonic()
-            await asyncio.gather(publish(), readers.run(seconds))
+            args = {"base": gateway.base, "headers": headers, "rate": reading}
+            args |= {"seconds": seconds, "seed": 20261124}
+            readers, _ = await asyncio.gather(read_apart(args), publisher.run(seconds))
+            sent = publisher.sent
 
             async def drained() -> bool:
                 return shared.count() >= sent + 1
@@ -200,25 +217,29 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
         return total if total >= sent + 1 else None
 
     total = await wait_until(counted, 60, "statistics of every event")
-    assert not readers.failures, readers.failures[:10]
+    assert not readers["failures"], readers["failures"][:10]
     assert all(alive.values()) and crashes == 0, (alive, crashes)
     assert total == sent + 1, f"counted {total} of {sent + 1}"
     rss = {name: (rss_start[name], rss_end[name]) for name in pids}
+    statuses = Counter(readers["statuses"])
     record_figures(
         request,
         f"soak {seconds:.0f} s at {rate}/s + {reading} req/s",
-        inputs=sent + readers.statuses.total(),
+        inputs=sent + statuses.total(),
         crashes=int(crashes),
-        status_5xx=sum(n for k, n in readers.statuses.items() if int(k.split()[-1]) >= 500),
+        status_5xx=sum(n for k, n in statuses.items() if int(k.split()[-1]) >= 500),
         lost=0,
         double_counted=total - sent - 1,
         rss_mib=(sum(a for a, _ in rss.values()), sum(b for _, b in rss.values())),
         lag_max=int(lag_max),
         redone=released_twice,
         seconds=processed_s,
-        note=f"offered {sent / offered_s:.0f} events/s, all processed at "
-        f"{sent / processed_s:.0f}/s; {readers.statuses.total():,} requests "
-        f"({readers.streams} SSE visits): {dict(sorted(readers.statuses.items()))}; "
+        note=f"offered {rate}/s, published {publisher.published_rate():.0f}/s "
+        f"(at most {publisher.behind:.1f} s behind, {publisher.refused} produce requests "
+        f"refused and sent again), all processed at {sent / processed_s:.0f}/s; "
+        f"{statuses.total():,} requests "
+        f"({readers['streams']} SSE visits, at most {readers['behind']:.1f} s behind): "
+        f"{dict(sorted(statuses.items()))}; "
         "RSS MiB start → end: "
         + ", ".join(f"{name} {a:.0f} → {b:.0f}" for name, (a, b) in rss.items()),
     )
