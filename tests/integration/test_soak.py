@@ -203,6 +203,18 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
                 return shared.count() >= sent + 1
 
             await wait_until(drained, 120 + sent / 100, lambda: f"{sent} events released")
+            counts = [0]
+
+            async def counted() -> int | None:
+                # Read while the workers still run: hop 2 may be behind hop 1 at this point.
+                counts[0] = await counted_events(stack.bootstrap)
+                return counts[0] if counts[0] >= sent + 1 else None
+
+            total = await wait_until(
+                counted,
+                120 + sent / 200,
+                lambda: f"statistics of every event: {counts[0]} of {sent + 1} counted",
+            )
             processed_s = time.monotonic() - started
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -212,11 +224,6 @@ async def test_a_steady_stream_and_steady_readers_run_without_errors_or_loss(
             alive = {f"worker ({w.hop})": w.proc.poll() is None for w in workers}
             released_twice = sum(n - 1 for n in shared.released.values())
 
-    async def counted() -> int | None:
-        total = await counted_events(stack.bootstrap)
-        return total if total >= sent + 1 else None
-
-    total = await wait_until(counted, 60, "statistics of every event")
     assert not readers["failures"], readers["failures"][:10]
     assert all(alive.values()) and crashes == 0, (alive, crashes)
     assert total == sent + 1, f"counted {total} of {sent + 1}"
