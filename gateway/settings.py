@@ -79,6 +79,13 @@ class GatewaySettings(BaseSettings):
         description="audit records kept while Kafka is away (about 1 KB each); then the "
         "actions that need one are refused",
     )
+    keep_alive: int = Field(
+        default=75,
+        gt=0,
+        description="seconds an idle HTTP connection stays open; longer than the idle timeout "
+        "of the proxy or client in front (60 s on common load balancers, 5 s in httpx), so "
+        "the gateway never closes a connection just as the other side reuses it",
+    )
     token_default_ttl: timedelta = timedelta(hours=12)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     max_events_per_request: int = Field(default=500, gt=0)

@@ -31,5 +31,6 @@ def command(host: str | None, port: int | None) -> None:
         host=host,
         port=port,
         log_level="warning",
+        timeout_keep_alive=settings.keep_alive,
         timeout_graceful_shutdown=3,
     )
