@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+POOL = 20  # connections per client
+
 
 class Readers:
     """The gateway's readers at a steady request rate; statuses and failures counted.
@@ -74,8 +76,17 @@ class Readers:
 
     async def run(self, seconds: float) -> None:
         """Start requests at the rate for `seconds`, then wait for those still running."""
-        limits = httpx.Limits(max_connections=self.in_flight)
-        async with httpx.AsyncClient(base_url=self.base, limits=limits, timeout=30) as client:
+        # Several small pools: httpcore's pool checks every connection it holds each time
+        # it hands one out, so one pool of hundreds made the client, not the gateway, the
+        # limit (about 50 requests/s at a full core).
+        limits = httpx.Limits(max_connections=POOL)
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=self.base, limits=limits, timeout=30)
+                )
+                for _ in range(-(-self.in_flight // POOL))
+            ]
             tasks: set[asyncio.Task[None]] = set()
             started = time.monotonic()
             sent = 0
@@ -83,7 +94,7 @@ class Readers:
                 due = int(elapsed * self.rate) - sent
                 self.behind = max(self.behind, due / self.rate)
                 for _ in range(min(due, self.in_flight - len(tasks))):
-                    task = asyncio.create_task(self.one(client))
+                    task = asyncio.create_task(self.one(clients[sent % len(clients)]))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                     sent += 1
