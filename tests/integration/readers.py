@@ -25,10 +25,10 @@ POOL = 20  # connections per client
 class Readers:
     """The gateway's readers at a steady request rate; statuses and failures counted.
 
-    At most `in_flight` requests are open at once (SSE visits included), each on its own
-    connection: a request never queues in the client for a connection, so the generator's
-    own cost stays linear and its delay is never taken for the gateway's. Requests it could
-    not start on time are started late; how far behind it fell is a figure.
+    At most `in_flight` requests are open at once (SSE visits included), spread in turn over
+    clients of `POOL` connections, as many connections in all as requests may be open: the
+    client's own cost stays small, so its delay is not taken for the gateway's. Requests it
+    could not start on time are started late; how far behind it fell is a figure.
     """
 
     def __init__(
